@@ -1,0 +1,540 @@
+//! The loop: run ready tasks, then check I/O and timers, then sleep until woken.
+//!
+//! ```text
+//! block_on(main) ─┬─► poll main if woken
+//!                 ├─► run up to `event_interval` tasks from the local queue
+//!                 └─► turn: park (sleep if nothing is ready, else check without
+//!                     blocking), take tasks woken by other threads, requeue yielders
+//! ```
+//!
+//! Invariants: a task is in at most one queue (its `SCHEDULED` bit); a queued task is
+//! always live, because the `live` slab holds a counted reference until the task
+//! finishes, and tasks finish only on this thread after being popped. That is why queue
+//! entries need no reference count of their own.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use slab::Slab;
+
+use crate::clock::{coarse_now, resolution};
+use crate::config::{Config, SlowPoll};
+use crate::coop;
+use crate::join::JoinHandle;
+use crate::offload::Pool;
+use crate::park::Park;
+use crate::shared::Shared;
+use crate::stats::{bump, Counters, Stats};
+use crate::task::{TaskRef, ABORTED, COMPLETE, HAS_HANDLE, RUNNING, SCHEDULED};
+use crate::trace::{Tracer, WakeSource};
+
+thread_local! {
+    /// The core of the executor running `block_on` on this thread, or null.
+    static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+}
+
+/// A single-threaded executor driving tasks on the thread that calls `block_on`.
+///
+/// Most programs use `simmer::Runtime`, which pairs it with the reactor as its [`Park`].
+pub struct Executor {
+    core: Box<Core>,
+}
+
+/// The loop thread's state. Reached through `CURRENT` while `block_on` runs.
+pub(crate) struct Core {
+    /// What other threads may touch: the remote queue and the parked flag.
+    shared: Arc<Shared>,
+    /// Where the loop sleeps: the reactor, or a condvar.
+    park: RefCell<Box<dyn Park>>,
+    /// Tasks ready to be polled, in wake order.
+    queue: RefCell<VecDeque<TaskRef>>,
+    /// Every unfinished task; its slot holds one counted reference.
+    live: RefCell<Slab<TaskRef>>,
+    /// Wakers of tasks that yielded; woken after the next I/O check.
+    deferred: RefCell<Vec<Waker>>,
+    /// Statistics counters.
+    counters: Counters,
+    /// Settings.
+    config: Config,
+    /// Slow-poll threshold in ns (`u64::MAX` when off).
+    slow_poll_ns: u64,
+    /// Trace recorder, when tracing is on.
+    tracer: Option<Tracer>,
+    /// The offload thread pool.
+    pool: Arc<Pool>,
+    /// Next task number (0 is the `block_on` future).
+    next_id: Cell<u64>,
+    /// Coarse time at the end of the last poll or park: the start of the next poll.
+    clock: Cell<u64>,
+    /// What is waking tasks right now, for the trace (set by the reactor).
+    wake_source: Cell<WakeSource>,
+}
+
+impl Executor {
+    /// An executor that sleeps in `park` when no task is ready.
+    pub fn new(park: Box<dyn Park>, config: Config) -> Executor {
+        let shared = Arc::new(Shared::new(park.unparker()));
+        let tracer = config.trace_path.clone().map(Tracer::new);
+        let pool = Arc::new(Pool::new(
+            config.offload_max_threads,
+            config.offload_idle_timeout,
+            tracer.as_ref().map(|t| Arc::clone(&t.pool)),
+        ));
+        let slow_poll_ns = config
+            .slow_poll_threshold
+            .map_or(u64::MAX, |d| d.as_nanos().min(u64::MAX as u128) as u64);
+        Executor {
+            core: Box::new(Core {
+                shared,
+                park: RefCell::new(park),
+                queue: RefCell::new(VecDeque::with_capacity(64)),
+                live: RefCell::new(Slab::new()),
+                deferred: RefCell::new(Vec::new()),
+                counters: Counters::default(),
+                config,
+                slow_poll_ns,
+                tracer,
+                pool,
+                next_id: Cell::new(1),
+                clock: Cell::new(0),
+                wake_source: Cell::new(WakeSource::Task),
+            }),
+        }
+    }
+
+    /// Runs `future` to completion on this thread, running spawned tasks meanwhile.
+    ///
+    /// Tasks still unfinished when it returns stay in the executor and go on at the
+    /// next `block_on`; they are dropped with the executor.
+    ///
+    /// # Panics
+    /// If called while this thread is already inside `block_on` (that would block the
+    /// loop); and if `future` itself panics.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = Enter::new(&self.core);
+        let core = &*self.core;
+        let main = Arc::new(MainWake {
+            woken: AtomicBool::new(true),
+            shared: Arc::clone(&core.shared),
+        });
+        let waker = Waker::from(Arc::clone(&main));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        core.clock.set(coarse_now());
+        loop {
+            if main.woken.swap(false, Ordering::SeqCst) {
+                if let Poll::Ready(output) = core.timed_poll(None, || future.as_mut().poll(&mut cx)) {
+                    return output;
+                }
+            }
+            core.run_batch();
+            core.turn(&main.woken);
+        }
+    }
+
+    /// A snapshot of this executor's counters.
+    pub fn stats(&self) -> Stats {
+        self.core.stats()
+    }
+
+    /// Writes the trace recorded so far (tracing must be on); also done on drop.
+    pub fn write_trace(&self) -> io::Result<()> {
+        match &self.core.tracer {
+            Some(tracer) => tracer.write(),
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "tracing is off: set SIMMER_TRACE=path or the builder's trace path",
+            )),
+        }
+    }
+}
+
+impl Core {
+    /// Polls up to `event_interval` queued tasks.
+    fn run_batch(&self) {
+        for _ in 0..self.config.event_interval {
+            let Some(task) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
+            self.run_task(task);
+        }
+    }
+
+    fn run_task(&self, task: TaskRef) {
+        let header = task.header();
+        // Queued tasks have SCHEDULED set and RUNNING clear: flip both.
+        let previous = header.state.fetch_xor(SCHEDULED | RUNNING, Ordering::AcqRel);
+        debug_assert_eq!(previous & (SCHEDULED | RUNNING | COMPLETE), SCHEDULED);
+        if previous & ABORTED != 0 {
+            task.cancel();
+            self.finish(task);
+            return;
+        }
+        // A waker borrowing the queue's claim on the task: no refcount traffic.
+        let waker = task.borrowed_waker();
+        let mut cx = Context::from_waker(&waker);
+        if self.timed_poll(Some(task), || task.poll(&mut cx)) {
+            self.finish(task);
+        } else if header.state.fetch_and(!RUNNING, Ordering::AcqRel) & SCHEDULED != 0 {
+            // Woken while it was running: back of the queue.
+            self.queue.borrow_mut().push_back(task);
+        }
+    }
+
+    /// Records the task's end, hands the output to its `JoinHandle` and drops the
+    /// executor's reference.
+    fn finish(&self, task: TaskRef) {
+        let header = task.header();
+        let previous = header.state.fetch_xor(RUNNING | COMPLETE, Ordering::AcqRel);
+        if previous & HAS_HANDLE == 0 {
+            task.drop_stage();
+        } else {
+            // SAFETY: join_waker is only used on the loop thread.
+            if let Some(waker) = unsafe { (*header.join_waker.get()).take() } {
+                waker.wake();
+            }
+        }
+        // SAFETY: `slot` was written at spawn on this thread and never changes.
+        let slot = unsafe { *header.slot.get() };
+        self.live.borrow_mut().remove(slot);
+        self.counters.tasks_alive.set(self.counters.tasks_alive.get() - 1);
+        task.dec_ref();
+    }
+
+    /// Polls with a fresh coop budget, times the poll, and reports it if slow.
+    fn timed_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
+        let id = task.map_or(0, |t| t.header().id);
+        // With tracing off, this branch is all the tracing costs.
+        if let Some(tracer) = &self.tracer {
+            let start = tracer.now();
+            let result = self.measured_poll(task, poll);
+            tracer.poll(id, start);
+            return result;
+        }
+        self.measured_poll(task, poll)
+    }
+
+    fn measured_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
+        coop::reset();
+        let result = poll();
+        coop::unlimited();
+        bump(&self.counters.polls, 1);
+        let now = coarse_now();
+        let held = now.saturating_sub(self.clock.replace(now));
+        if held > self.counters.longest_poll_ns.get() {
+            self.counters.longest_poll_ns.set(held);
+        }
+        if held >= self.slow_poll_ns {
+            self.report_slow_poll(task, held);
+        }
+        result
+    }
+
+    #[cold]
+    fn report_slow_poll(&self, task: Option<TaskRef>, held_ns: u64) {
+        bump(&self.counters.slow_polls, 1);
+        let slow = SlowPoll {
+            task_id: task.map_or(0, |t| t.header().id),
+            task_name: task.and_then(|t| t.header().name.as_deref().map(String::from)),
+            held: Duration::from_nanos(held_ns),
+            threshold: self.config.slow_poll_threshold.unwrap_or_default(),
+        };
+        (self.config.on_slow_poll)(&slow);
+        // The report itself may be slow (a blocked stderr); do not blame the next poll.
+        self.clock.set(coarse_now());
+    }
+
+    /// Between batches: sleep if nothing is ready, else look at I/O and timers without
+    /// blocking; then collect remote wakes and requeue yielded tasks.
+    fn turn(&self, main_woken: &AtomicBool) {
+        bump(&self.counters.loop_turns, 1);
+        let idle = self.queue.borrow().is_empty()
+            && self.deferred.borrow().is_empty()
+            && !main_woken.load(Ordering::SeqCst);
+        if idle && self.shared.begin_park(main_woken) {
+            self.park.borrow_mut().park(None);
+            self.shared.end_park();
+        } else {
+            self.park.borrow_mut().park(Some(Duration::ZERO));
+        }
+        self.take_remote_wakes();
+        self.wake_deferred();
+        self.clock.set(coarse_now());
+    }
+
+    fn take_remote_wakes(&self) {
+        let mut queue = self.queue.borrow_mut();
+        let before = queue.len();
+        let n = self.shared.drain_remote(&mut *queue);
+        if n == 0 {
+            return;
+        }
+        bump(&self.counters.remote_wakes, n as u64);
+        if let Some(tracer) = &self.tracer {
+            for task in queue.range(before..) {
+                tracer.wake(task.header().id, WakeSource::Remote);
+            }
+        }
+    }
+
+    fn wake_deferred(&self) {
+        let mut batch = std::mem::take(&mut *self.deferred.borrow_mut());
+        if batch.is_empty() {
+            return;
+        }
+        let source = self.wake_source.replace(WakeSource::Yield);
+        for waker in batch.drain(..) {
+            waker.wake();
+        }
+        self.wake_source.set(source);
+        let mut deferred = self.deferred.borrow_mut();
+        if deferred.is_empty() {
+            *deferred = batch; // keep the capacity
+        }
+    }
+
+    fn spawn<F>(&self, future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        let id = self.next_id.replace(self.next_id.get() + 1);
+        if let (Some(tracer), Some(name)) = (&self.tracer, &name) {
+            tracer.name_task(id, name);
+        }
+        // Two counted references: the live slot and the JoinHandle.
+        let task = TaskRef::allocate(future, Arc::clone(&self.shared), id, name, 2);
+        let slot = self.live.borrow_mut().insert(task);
+        // SAFETY: the task is not yet visible to anyone else.
+        unsafe { *task.header().slot.get() = slot };
+        task.header().state.fetch_or(SCHEDULED, Ordering::Relaxed);
+        self.queue.borrow_mut().push_back(task);
+        bump(&self.counters.tasks_spawned, 1);
+        bump(&self.counters.tasks_alive, 1);
+        JoinHandle::new(task)
+    }
+
+    fn stats(&self) -> Stats {
+        let c = &self.counters;
+        let (offload_queued, offload_running, offload_threads) = self.pool.counts();
+        Stats {
+            tasks_spawned: c.tasks_spawned.get(),
+            tasks_alive: c.tasks_alive.get(),
+            polls: c.polls.get(),
+            local_wakes: c.local_wakes.get(),
+            remote_wakes: c.remote_wakes.get(),
+            unparks: self.shared.unparks.load(Ordering::Relaxed),
+            io_events: c.io_events.get(),
+            timers_fired: c.timers_fired.get(),
+            loop_turns: c.loop_turns.get(),
+            offload_queued,
+            offload_running,
+            offload_threads,
+            longest_poll: Duration::from_nanos(c.longest_poll_ns.get()),
+            slow_polls: c.slow_polls.get(),
+        }
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        let core = &*self.core;
+        core.shared.close();
+        core.pool.shutdown();
+        core.queue.borrow_mut().clear();
+        drop(std::mem::take(&mut *core.deferred.borrow_mut()));
+        // Drop every unfinished future here, on the loop thread. Dropping one may
+        // spawn nothing (no runtime is current) but may free other tasks' handles.
+        loop {
+            let tasks: Vec<TaskRef> = core.live.borrow_mut().drain().collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks {
+                task.cancel();
+                let header = task.header();
+                let previous = header.state.fetch_or(COMPLETE, Ordering::AcqRel);
+                if previous & HAS_HANDLE == 0 {
+                    task.drop_stage();
+                }
+                // SAFETY: loop thread; the waiter belongs to this dying executor.
+                drop(unsafe { (*header.join_waker.get()).take() });
+                task.dec_ref();
+            }
+        }
+        core.queue.borrow_mut().clear();
+        if let Some(tracer) = &core.tracer {
+            match tracer.write() {
+                Ok(()) => eprintln!("simmer: trace written to {}", tracer.path().display()),
+                Err(e) => eprintln!("simmer: {e}"),
+            }
+        }
+    }
+}
+
+/// Marks this thread as running `core` for the duration of a `block_on`.
+struct Enter {
+    previous: *const Core,
+}
+
+impl Enter {
+    fn new(core: &Core) -> Enter {
+        let previous = CURRENT.with(|current| current.replace(core));
+        if !previous.is_null() {
+            CURRENT.with(|current| current.set(previous));
+            panic!(
+                "block_on called inside a running simmer runtime: it would block the loop \
+                 that drives every task; use `.await` or `simmer::spawn` instead"
+            );
+        }
+        Enter { previous }
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        coop::unlimited();
+        CURRENT.with(|current| current.set(self.previous));
+    }
+}
+
+/// The waker of the `block_on` future: a flag the loop checks each turn.
+struct MainWake {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.shared.unpark_if_parked();
+    }
+}
+
+/// Runs `f` with the current executor's core, if this thread is inside `block_on`.
+fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| {
+            let core = current.get();
+            // SAFETY: CURRENT is non-null only while `block_on` on this thread borrows
+            // the core (the Enter guard resets it before the borrow ends).
+            (!core.is_null()).then(|| f(unsafe { &*core }))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Queues a woken task: locally when on its loop's thread, else via the shared queue.
+pub(crate) fn enqueue_woken(task: TaskRef) {
+    let queued_here = with_core(|core| {
+        if !ptr::eq(Arc::as_ptr(&core.shared), Arc::as_ptr(&task.header().shared)) {
+            return false;
+        }
+        core.queue.borrow_mut().push_back(task);
+        bump(&core.counters.local_wakes, 1);
+        if let Some(tracer) = &core.tracer {
+            tracer.wake(task.header().id, core.wake_source.get());
+        }
+        true
+    });
+    if queued_here != Some(true) {
+        task.header().shared.push_remote(task);
+    }
+}
+
+/// Parks a yielding task's waker until after the next I/O and timer check.
+pub(crate) fn defer(waker: &Waker) {
+    let deferred = with_core(|core| core.deferred.borrow_mut().push(waker.clone()));
+    if deferred.is_none() {
+        // Not on a simmer loop: plain wake, the caller's executor decides.
+        waker.wake_by_ref();
+    }
+}
+
+/// The current runtime's offload pool.
+pub(crate) fn current_pool() -> Option<Arc<Pool>> {
+    with_core(|core| Arc::clone(&core.pool))
+}
+
+/// Spawns a task on the current runtime; it starts running at the loop's next turn.
+///
+/// The future need not be `Send`: it never leaves this thread. Dropping the returned
+/// handle detaches the task.
+///
+/// # Panics
+/// When called outside `block_on` (there is no loop to run the task).
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    spawn_inner(future, None)
+}
+
+/// Like [`spawn`], with a name shown in slow-poll warnings and traces.
+pub fn spawn_named<F>(name: impl Into<String>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    spawn_inner(future, Some(name.into().into_boxed_str()))
+}
+
+fn spawn_inner<F: Future + 'static>(future: F, name: Option<Box<str>>) -> JoinHandle<F::Output> {
+    match with_core(move |core| core.spawn(future, name)) {
+        Some(handle) => handle,
+        None => panic!(
+            "simmer::spawn called outside a runtime: call it from a future driven by \
+             simmer::block_on (or Runtime::block_on)"
+        ),
+    }
+}
+
+/// The current runtime's statistics, or `None` outside a runtime.
+pub fn stats() -> Option<Stats> {
+    with_core(Core::stats)
+}
+
+/// True when this thread is inside a simmer `block_on`.
+pub fn in_runtime() -> bool {
+    with_core(|_| ()).is_some()
+}
+
+/// Hooks through which the reactor reports what it did; they feed [`Stats`] and the
+/// trace. They do nothing outside a runtime.
+pub mod report {
+    use super::*;
+
+    /// `n` I/O readiness events were delivered.
+    pub fn io_events(n: u64) {
+        with_core(|core| bump(&core.counters.io_events, n));
+    }
+
+    /// `n` timers fired.
+    pub fn timers_fired(n: u64) {
+        with_core(|core| bump(&core.counters.timers_fired, n));
+    }
+
+    /// Runs `f` (which wakes tasks) with `source` recorded as the reason in the trace.
+    pub fn waking_from<R>(source: WakeSource, f: impl FnOnce() -> R) -> R {
+        let previous = with_core(|core| core.wake_source.replace(source));
+        let result = f();
+        if let Some(previous) = previous {
+            with_core(|core| core.wake_source.set(previous));
+        }
+        result
+    }
+
+    /// The coarse clock's resolution (the precision of `Stats::longest_poll`).
+    pub fn poll_clock_resolution() -> Duration {
+        resolution()
+    }
+}

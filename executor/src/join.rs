@@ -1,0 +1,126 @@
+//! `JoinHandle<T>`: the awaitable result of a spawned task (asyncio's `Task`).
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use crate::task::{TaskRef, ABORTED, COMPLETE, HAS_HANDLE};
+
+/// Why a task or offloaded job produced no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinError {
+    /// The task's future (or the offloaded closure) panicked; this is the panic message.
+    Panic(String),
+    /// The task was aborted with [`JoinHandle::abort`] or its runtime shut down.
+    Aborted,
+    /// `offload` was called outside a simmer runtime, so there was no pool to run it.
+    NoRuntime,
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Panic(msg) => write!(f, "task panicked: {msg}"),
+            JoinError::Aborted => f.write_str("task was aborted"),
+            JoinError::NoRuntime => f.write_str(
+                "offload was called outside a simmer runtime; call it from a task or future \
+                 driven by simmer::block_on",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// Owned permission to await a spawned task's output.
+///
+/// Awaiting it yields `Ok(output)`, or a [`JoinError`] if the task panicked or was
+/// aborted. Dropping it detaches the task: it keeps running and its output is dropped.
+/// It is `!Send`: tasks and their handles live on the loop's thread.
+#[must_use = "dropping a JoinHandle detaches the task; await it to get its output"]
+pub struct JoinHandle<T> {
+    task: TaskRef,
+    _not_send: PhantomData<Rc<T>>,
+}
+
+impl<T> JoinHandle<T> {
+    /// Wraps a task whose counted references include one for this handle.
+    pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
+        JoinHandle { task, _not_send: PhantomData }
+    }
+
+    /// Asks the task to stop: its future is dropped the next time the loop reaches it,
+    /// and awaiting this handle then gives `JoinError::Aborted`. No effect once finished.
+    pub fn abort(&self) {
+        let header = self.task.header();
+        if header.state.fetch_or(ABORTED, Ordering::AcqRel) & COMPLETE == 0 {
+            crate::waker::schedule(self.task);
+        }
+    }
+
+    /// True once the task has finished (completed, panicked or been aborted).
+    pub fn is_finished(&self) -> bool {
+        self.task.header().state.load(Ordering::Acquire) & COMPLETE != 0
+    }
+
+    /// The task's number, as shown in diagnostics and traces.
+    pub fn id(&self) -> u64 {
+        self.task.header().id
+    }
+
+    /// The task's name, if it was spawned with one.
+    pub fn name(&self) -> Option<&str> {
+        self.task.header().name.as_deref()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let header = self.task.header();
+        if header.state.load(Ordering::Acquire) & COMPLETE != 0 {
+            let mut output = Poll::Pending;
+            // SAFETY: JoinHandle is !Send, so this is the loop thread; T is the output
+            // type the handle was created with; the task is COMPLETE.
+            unsafe { self.task.take_output(&mut output) };
+            return output;
+        }
+        // SAFETY: join_waker is only touched on the loop thread (JoinHandle is !Send and
+        // the executor completes tasks on the loop thread), never re-entrantly.
+        let slot = unsafe { &mut *header.join_waker.get() };
+        match slot {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        let header = self.task.header();
+        let previous = header.state.fetch_and(!HAS_HANDLE, Ordering::AcqRel);
+        if previous & COMPLETE != 0 {
+            // Nobody will read the output now.
+            self.task.drop_stage();
+        }
+        // SAFETY: loop thread (see poll).
+        unsafe { (*header.join_waker.get()).take() };
+        self.task.dec_ref();
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

@@ -1,0 +1,43 @@
+//! # simmer-executor: what runs
+//!
+//! A single-threaded executor: futures become tasks, tasks wait in a run queue, the loop
+//! polls them, and wakers put them back in the queue. It knows nothing about sockets or
+//! time; when no task is ready it calls a [`Park`] — in a full simmer runtime that is
+//! the reactor (`simmer-reactor`), which sleeps in `epoll` until I/O, a timer or another
+//! thread wakes it.
+//!
+//! The pieces, one file each:
+//! - [`task`](crate::JoinHandle) storage: one allocation per task (`task.rs`), wakers that
+//!   are a counted pointer to it (`waker.rs`), its awaitable [`JoinHandle`] (`join.rs`);
+//! - the loop (`executor.rs`): [`Executor::block_on`], [`spawn`], fairness between tasks
+//!   and I/O, panics caught per task;
+//! - [`yield_now`], the coop budget ([`coop`]), [`offload`] to a thread pool;
+//! - diagnostics: [`Stats`], the slow-poll detector ([`SlowPoll`]) and a Chrome trace.
+//!
+//! Wakes from the loop's own thread push onto a local queue with no lock and no
+//! syscall. Wakes from other threads go through a mutex-protected queue and unpark the
+//! loop, which costs a syscall only when the loop is asleep.
+#![deny(missing_docs)]
+
+mod clock;
+mod config;
+pub mod coop;
+mod executor;
+mod join;
+mod offload;
+mod park;
+mod shared;
+mod stats;
+mod task;
+mod trace;
+mod waker;
+mod yield_now;
+
+pub use config::{Config, SlowPoll, SlowPollHook};
+pub use executor::{in_runtime, report, spawn, spawn_named, stats, Executor};
+pub use join::{JoinError, JoinHandle};
+pub use offload::{offload, Offload};
+pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
+pub use stats::Stats;
+pub use trace::WakeSource;
+pub use yield_now::{yield_now, YieldNow};

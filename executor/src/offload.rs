@@ -1,0 +1,211 @@
+//! `offload`: run blocking or CPU-heavy closures on a thread pool and await the result
+//! (asyncio's `run_in_executor`, tokio's `spawn_blocking`).
+//!
+//! Threads start on demand, up to a maximum, and exit after sitting idle for a while.
+//! When a job finishes, the pool thread stores the result and wakes the awaiting task:
+//! a remote wake, which unparks the loop only if it is asleep.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::join::JoinError;
+use crate::task::panic_message;
+use crate::trace::PoolTrace;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The pool of worker threads behind `offload`.
+pub(crate) struct Pool {
+    state: Mutex<PoolState>,
+    work_ready: Condvar,
+    max_threads: usize,
+    idle_timeout: Duration,
+    queued: AtomicU64,
+    running: AtomicU64,
+    threads: AtomicU64,
+    next_thread: AtomicU64,
+    trace: Option<Arc<PoolTrace>>,
+}
+
+struct PoolState {
+    jobs: VecDeque<Job>,
+    /// Threads waiting for a job on `work_ready`.
+    idle: usize,
+    /// Threads alive.
+    threads: usize,
+    shutdown: bool,
+}
+
+impl Pool {
+    pub(crate) fn new(
+        max_threads: usize,
+        idle_timeout: Duration,
+        trace: Option<Arc<PoolTrace>>,
+    ) -> Pool {
+        Pool {
+            state: Mutex::new(PoolState {
+                jobs: VecDeque::new(),
+                idle: 0,
+                threads: 0,
+                shutdown: false,
+            }),
+            work_ready: Condvar::new(),
+            max_threads: max_threads.max(1),
+            idle_timeout,
+            queued: AtomicU64::new(0),
+            running: AtomicU64::new(0),
+            threads: AtomicU64::new(0),
+            next_thread: AtomicU64::new(0),
+            trace,
+        }
+    }
+
+    /// (queued, running, threads) right now.
+    pub(crate) fn counts(&self) -> (u64, u64, u64) {
+        (self.queued.load(Relaxed), self.running.load(Relaxed), self.threads.load(Relaxed))
+    }
+
+    fn submit(self: &Arc<Self>, job: Job) {
+        let mut state = self.lock();
+        state.jobs.push_back(job);
+        self.queued.fetch_add(1, Relaxed);
+        // More jobs waiting than idle threads to take them: start one if allowed.
+        if state.jobs.len() > state.idle && state.threads < self.max_threads {
+            state.threads += 1;
+            self.threads.fetch_add(1, Relaxed);
+            let pool = Arc::clone(self);
+            let number = self.next_thread.fetch_add(1, Relaxed);
+            let spawned = std::thread::Builder::new()
+                .name(format!("simmer-offload-{number}"))
+                .spawn(move || pool.work(number));
+            if spawned.is_err() {
+                // The OS refused a thread: the job waits for an existing one.
+                state.threads -= 1;
+                self.threads.fetch_sub(1, Relaxed);
+            }
+        } else {
+            self.work_ready.notify_one();
+        }
+    }
+
+    /// A pool thread's life: take jobs until idle for `idle_timeout` or shut down.
+    fn work(&self, number: u64) {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.jobs.pop_front() {
+                drop(state);
+                self.queued.fetch_sub(1, Relaxed);
+                self.running.fetch_add(1, Relaxed);
+                let began = Instant::now();
+                job();
+                if let Some(trace) = &self.trace {
+                    trace.offload(number, began);
+                }
+                self.running.fetch_sub(1, Relaxed);
+                state = self.lock();
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            let (next, waited) = self
+                .work_ready
+                .wait_timeout(state, self.idle_timeout)
+                .unwrap_or_else(|e| e.into_inner());
+            state = next;
+            state.idle -= 1;
+            if waited.timed_out() && state.jobs.is_empty() {
+                break;
+            }
+        }
+        state.threads -= 1;
+        self.threads.fetch_sub(1, Relaxed);
+    }
+
+    /// Lets idle threads exit; running jobs finish (their results are discarded).
+    pub(crate) fn shutdown(&self) {
+        self.lock().shutdown = true;
+        self.work_ready.notify_all();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Where a job leaves its result for the awaiting task.
+struct ResultSlot<T> {
+    state: Mutex<SlotState<T>>,
+}
+
+struct SlotState<T> {
+    result: Option<Result<T, JoinError>>,
+    waker: Option<Waker>,
+}
+
+/// Runs `work` on the offload pool and returns an awaitable for its result.
+///
+/// Use it for anything that would hold the loop: blocking system calls, blocking
+/// libraries (a SQLite query, the system's name resolver), or heavy computation. A panic
+/// in `work` comes back as [`JoinError::Panic`]. Dropping the returned future does not
+/// stop the thread; the result is discarded. Outside a simmer runtime the future
+/// resolves at once to [`JoinError::NoRuntime`].
+pub fn offload<T, F>(work: F) -> Offload<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let Some(pool) = crate::executor::current_pool() else {
+        return Offload { slot: None };
+    };
+    let slot = Arc::new(ResultSlot {
+        state: Mutex::new(SlotState { result: None, waker: None }),
+    });
+    let job_slot = Arc::clone(&slot);
+    pool.submit(Box::new(move || {
+        let result = catch_unwind(AssertUnwindSafe(work))
+            .map_err(|payload| JoinError::Panic(panic_message(payload)));
+        let waker = {
+            let mut state = job_slot.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.result = Some(result);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }));
+    Offload { slot: Some(slot) }
+}
+
+/// The awaitable returned by [`offload`].
+#[must_use = "offload runs the closure anyway; await this to get its result"]
+pub struct Offload<T> {
+    /// `None` when `offload` was called outside a runtime.
+    slot: Option<Arc<ResultSlot<T>>>,
+}
+
+impl<T> Future for Offload<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(slot) = &self.slot else {
+            return Poll::Ready(Err(JoinError::NoRuntime));
+        };
+        let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(result) = state.result.take() {
+            return Poll::Ready(result);
+        }
+        match &state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => state.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}

@@ -1,0 +1,168 @@
+//! Chrome trace-event export (`SIMMER_TRACE=path`): open the file in Perfetto or
+//! chrome://tracing to see every poll as a span and every wake as a mark.
+//!
+//! Events are kept in memory and written when the runtime is dropped (or on
+//! [`crate::Executor::write_trace`]). With tracing off the loop pays one branch per poll.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// What made a task runnable, as recorded in the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WakeSource {
+    /// Another task (or the task itself) on the loop thread.
+    Task,
+    /// A socket became ready.
+    Io,
+    /// A timer fired.
+    Timer,
+    /// Another thread: the offload pool or a user's thread.
+    Remote,
+    /// The task yielded and was requeued after the I/O check.
+    Yield,
+}
+
+impl WakeSource {
+    fn label(self) -> &'static str {
+        match self {
+            WakeSource::Task => "task",
+            WakeSource::Io => "io",
+            WakeSource::Timer => "timer",
+            WakeSource::Remote => "other thread",
+            WakeSource::Yield => "yield",
+        }
+    }
+}
+
+/// One recorded event; times are microseconds since the trace started.
+pub(crate) enum Event {
+    Poll { task: u64, start: f64, duration: f64 },
+    Wake { task: u64, source: WakeSource, at: f64 },
+    Offload { thread: u64, start: f64, duration: f64 },
+}
+
+/// Pool threads record here; shared with the offload pool.
+pub(crate) struct PoolTrace {
+    pub(crate) start: Instant,
+    pub(crate) events: Mutex<Vec<Event>>,
+}
+
+impl PoolTrace {
+    /// Records one offloaded job that ran on pool thread `thread` from `began`.
+    pub(crate) fn offload(&self, thread: u64, began: Instant) {
+        let event = Event::Offload {
+            thread,
+            start: micros(self.start, began),
+            duration: began.elapsed().as_secs_f64() * 1e6,
+        };
+        self.events.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+    }
+}
+
+/// The loop's recorder.
+pub(crate) struct Tracer {
+    path: PathBuf,
+    events: RefCell<Vec<Event>>,
+    names: RefCell<HashMap<u64, Box<str>>>,
+    pub(crate) pool: Arc<PoolTrace>,
+}
+
+impl Tracer {
+    pub(crate) fn new(path: PathBuf) -> Tracer {
+        Tracer {
+            path,
+            events: RefCell::new(Vec::new()),
+            names: RefCell::new(HashMap::new()),
+            pool: Arc::new(PoolTrace { start: Instant::now(), events: Mutex::new(Vec::new()) }),
+        }
+    }
+
+    pub(crate) fn now(&self) -> f64 {
+        micros(self.pool.start, Instant::now())
+    }
+
+    pub(crate) fn name_task(&self, task: u64, name: &str) {
+        self.names.borrow_mut().insert(task, name.into());
+    }
+
+    pub(crate) fn poll(&self, task: u64, start: f64) {
+        let duration = self.now() - start;
+        self.events.borrow_mut().push(Event::Poll { task, start, duration });
+    }
+
+    pub(crate) fn wake(&self, task: u64, source: WakeSource) {
+        let at = self.now();
+        self.events.borrow_mut().push(Event::Wake { task, source, at });
+    }
+
+    /// Writes everything recorded so far to the trace file.
+    pub(crate) fn write(&self) -> io::Result<()> {
+        let json = self.to_json();
+        std::fs::write(&self.path, json).map_err(|e| {
+            io::Error::new(e.kind(), format!("writing trace {}: {e}", self.path.display()))
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn to_json(&self) -> String {
+        let names = self.names.borrow();
+        let label = |task: u64| match names.get(&task) {
+            Some(name) => format!("task {task} ({})", escape(name)),
+            None if task == 0 => "block_on".to_string(),
+            None => format!("task {task}"),
+        };
+        let mut out = String::from("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
+        out.push_str(r#"{"name":"thread_name","ph":"M","pid":1,"tid":0,"args":{"name":"simmer loop"}}"#);
+        let pool_events = self.pool.events.lock().unwrap_or_else(|e| e.into_inner());
+        for event in self.events.borrow().iter().chain(pool_events.iter()) {
+            out.push_str(",\n");
+            match *event {
+                Event::Poll { task, start, duration } => write!(
+                    out,
+                    r#"{{"name":"{}","cat":"poll","ph":"X","ts":{start:.3},"dur":{duration:.3},"pid":1,"tid":0,"args":{{"task":{task}}}}}"#,
+                    label(task)
+                ),
+                Event::Wake { task, source, at } => write!(
+                    out,
+                    r#"{{"name":"wake {}","cat":"wake","ph":"i","s":"t","ts":{at:.3},"pid":1,"tid":0,"args":{{"task":{task},"source":"{}"}}}}"#,
+                    label(task),
+                    source.label()
+                ),
+                Event::Offload { thread, start, duration } => write!(
+                    out,
+                    r#"{{"name":"offload","cat":"offload","ph":"X","ts":{start:.3},"dur":{duration:.3},"pid":1,"tid":{}}}"#,
+                    1000 + thread
+                ),
+            }
+            .expect("writing to a String cannot fail");
+        }
+        out.push_str("\n]}\n");
+        out
+    }
+}
+
+fn micros(start: Instant, at: Instant) -> f64 {
+    at.saturating_duration_since(start).as_secs_f64() * 1e6
+}
+
+/// Escapes a task name for a JSON string.
+fn escape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32).expect("String write"),
+            c => out.push(c),
+        }
+    }
+    out
+}
