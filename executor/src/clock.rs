@@ -10,7 +10,10 @@ use std::time::Duration;
 /// Nanoseconds on a monotonic clock with tick resolution.
 #[cfg(target_os = "linux")]
 pub(crate) fn coarse_now() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC_COARSE exists on every
     // Linux since 2.6.32 and this call cannot fail with valid arguments.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
@@ -30,7 +33,10 @@ pub(crate) fn coarse_now() -> u64 {
 pub(crate) fn resolution() -> Duration {
     #[cfg(target_os = "linux")]
     {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: as in `coarse_now`.
         unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
         Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)

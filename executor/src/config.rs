@@ -12,7 +12,7 @@ pub struct SlowPoll {
     pub task_id: u64,
     /// The task's name, if it has one.
     pub task_name: Option<String>,
-    /// How long the poll held the loop (coarse clock: a few ms resolution).
+    /// How long the poll held the loop at least (coarse clock: 1–4 ms resolution).
     pub held: Duration,
     /// The threshold it went over.
     pub threshold: Duration,
@@ -27,7 +27,7 @@ impl fmt::Display for SlowPoll {
         };
         write!(
             f,
-            "simmer: slow poll: {who} held the loop for {} ms in one poll (threshold {} ms); \
+            "simmer: slow poll: {who} held the loop for at least {} ms in one poll (threshold {} ms); \
              no other task, socket or timer ran meanwhile. Move blocking or CPU-heavy work \
              to simmer::offload(|| ...).await",
             self.held.as_millis(),

@@ -73,6 +73,8 @@ pub(crate) struct Core {
     next_id: Cell<u64>,
     /// Coarse time at the end of the last poll or park: the start of the next poll.
     clock: Cell<u64>,
+    /// The coarse clock's resolution in ns.
+    clock_tick_ns: u64,
     /// What is waking tasks right now, for the trace (set by the reactor).
     wake_source: Cell<WakeSource>,
 }
@@ -104,6 +106,7 @@ impl Executor {
                 pool,
                 next_id: Cell::new(1),
                 clock: Cell::new(0),
+                clock_tick_ns: resolution().as_nanos() as u64,
                 wake_source: Cell::new(WakeSource::Task),
             }),
         }
@@ -130,7 +133,8 @@ impl Executor {
         core.clock.set(coarse_now());
         loop {
             if main.woken.swap(false, Ordering::SeqCst) {
-                if let Poll::Ready(output) = core.timed_poll(None, || future.as_mut().poll(&mut cx)) {
+                if let Poll::Ready(output) = core.timed_poll(None, || future.as_mut().poll(&mut cx))
+                {
                     return output;
                 }
             }
@@ -170,7 +174,9 @@ impl Core {
     fn run_task(&self, task: TaskRef) {
         let header = task.header();
         // Queued tasks have SCHEDULED set and RUNNING clear: flip both.
-        let previous = header.state.fetch_xor(SCHEDULED | RUNNING, Ordering::AcqRel);
+        let previous = header
+            .state
+            .fetch_xor(SCHEDULED | RUNNING, Ordering::AcqRel);
         debug_assert_eq!(previous & (SCHEDULED | RUNNING | COMPLETE), SCHEDULED);
         if previous & ABORTED != 0 {
             task.cancel();
@@ -204,7 +210,9 @@ impl Core {
         // SAFETY: `slot` was written at spawn on this thread and never changes.
         let slot = unsafe { *header.slot.get() };
         self.live.borrow_mut().remove(slot);
-        self.counters.tasks_alive.set(self.counters.tasks_alive.get() - 1);
+        self.counters
+            .tasks_alive
+            .set(self.counters.tasks_alive.get() - 1);
         task.dec_ref();
     }
 
@@ -227,7 +235,11 @@ impl Core {
         coop::unlimited();
         bump(&self.counters.polls, 1);
         let now = coarse_now();
-        let held = now.saturating_sub(self.clock.replace(now));
+        // The coarse clock ticks every few ms: a 1 µs poll that straddles a tick reads
+        // as one tick. Subtracting a tick gives a bound the poll certainly reached.
+        let held = now
+            .saturating_sub(self.clock.replace(now))
+            .saturating_sub(self.clock_tick_ns);
         if held > self.counters.longest_poll_ns.get() {
             self.counters.longest_poll_ns.set(held);
         }
@@ -417,7 +429,12 @@ impl Wake for MainWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::SeqCst);
-        self.shared.unpark_if_parked();
+        // On the loop's own thread (e.g. a timer firing inside the reactor's turn) the
+        // loop is about to look at the flag anyway: no eventfd write.
+        let on_loop = with_core(|core| Arc::ptr_eq(&core.shared, &self.shared));
+        if on_loop != Some(true) {
+            self.shared.unpark_if_parked();
+        }
     }
 }
 
@@ -437,7 +454,10 @@ fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
 /// Queues a woken task: locally when on its loop's thread, else via the shared queue.
 pub(crate) fn enqueue_woken(task: TaskRef) {
     let queued_here = with_core(|core| {
-        if !ptr::eq(Arc::as_ptr(&core.shared), Arc::as_ptr(&task.header().shared)) {
+        if !ptr::eq(
+            Arc::as_ptr(&core.shared),
+            Arc::as_ptr(&task.header().shared),
+        ) {
             return false;
         }
         core.queue.borrow_mut().push_back(task);

@@ -50,7 +50,10 @@ pub struct JoinHandle<T> {
 impl<T> JoinHandle<T> {
     /// Wraps a task whose counted references include one for this handle.
     pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
-        JoinHandle { task, _not_send: PhantomData }
+        JoinHandle {
+            task,
+            _not_send: PhantomData,
+        }
     }
 
     /// Asks the task to stop: its future is dropped the next time the loop reaches it,

@@ -68,7 +68,11 @@ impl Pool {
 
     /// (queued, running, threads) right now.
     pub(crate) fn counts(&self) -> (u64, u64, u64) {
-        (self.queued.load(Relaxed), self.running.load(Relaxed), self.threads.load(Relaxed))
+        (
+            self.queued.load(Relaxed),
+            self.running.load(Relaxed),
+            self.threads.load(Relaxed),
+        )
     }
 
     fn submit(self: &Arc<Self>, job: Job) {
@@ -153,23 +157,25 @@ struct SlotState<T> {
 /// Runs `work` on the offload pool and returns an awaitable for its result.
 ///
 /// Use it for anything that would hold the loop: blocking system calls, blocking
-/// libraries (a SQLite query, the system's name resolver), or heavy computation. A panic
-/// in `work` comes back as [`JoinError::Panic`]. Dropping the returned future does not
-/// stop the thread; the result is discarded. Outside a simmer runtime the future
-/// resolves at once to [`JoinError::NoRuntime`].
+/// libraries (a SQLite query, the system's name resolver), or heavy computation. Inside
+/// a runtime the job is queued at once, so it runs whether or not it is awaited yet;
+/// a future created before the runtime started (`rt.block_on(offload(..))`) queues it
+/// at its first poll. A panic in `work` comes back as [`JoinError::Panic`]. Dropping the
+/// returned future does not stop the thread; the result is discarded. Polled outside a
+/// simmer runtime the future resolves to [`JoinError::NoRuntime`].
 pub fn offload<T, F>(work: F) -> Offload<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let Some(pool) = crate::executor::current_pool() else {
-        return Offload { slot: None };
-    };
     let slot = Arc::new(ResultSlot {
-        state: Mutex::new(SlotState { result: None, waker: None }),
+        state: Mutex::new(SlotState {
+            result: None,
+            waker: None,
+        }),
     });
     let job_slot = Arc::clone(&slot);
-    pool.submit(Box::new(move || {
+    let job: Job = Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(work))
             .map_err(|payload| JoinError::Panic(panic_message(payload)));
         let waker = {
@@ -180,25 +186,47 @@ where
         if let Some(waker) = waker {
             waker.wake();
         }
-    }));
-    Offload { slot: Some(slot) }
+    });
+    let mut offload = Offload {
+        slot,
+        unsubmitted: Some(job),
+    };
+    offload.submit();
+    offload
 }
 
 /// The awaitable returned by [`offload`].
-#[must_use = "offload runs the closure anyway; await this to get its result"]
+#[must_use = "await this to get the closure's result"]
 pub struct Offload<T> {
-    /// `None` when `offload` was called outside a runtime.
-    slot: Option<Arc<ResultSlot<T>>>,
+    slot: Arc<ResultSlot<T>>,
+    /// The job, until a runtime's pool has taken it.
+    unsubmitted: Option<Job>,
 }
+
+impl<T> Offload<T> {
+    /// Hands the job to the current runtime's pool, if there is one.
+    fn submit(&mut self) {
+        if let Some(pool) = crate::executor::current_pool() {
+            if let Some(job) = self.unsubmitted.take() {
+                pool.submit(job);
+            }
+        }
+    }
+}
+
+impl<T> Unpin for Offload<T> {}
 
 impl<T> Future for Offload<T> {
     type Output = Result<T, JoinError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(slot) = &self.slot else {
-            return Poll::Ready(Err(JoinError::NoRuntime));
-        };
-        let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.unsubmitted.is_some() {
+            self.submit();
+            if self.unsubmitted.is_some() {
+                return Poll::Ready(Err(JoinError::NoRuntime));
+            }
+        }
+        let mut state = self.slot.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(result) = state.result.take() {
             return Poll::Ready(result);
         }

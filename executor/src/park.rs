@@ -47,11 +47,19 @@ impl ThreadPark {
 
 impl Park for ThreadPark {
     fn park(&mut self, timeout: Option<Duration>) {
-        let mut notified = self.inner.notified.lock().unwrap_or_else(|e| e.into_inner());
+        let mut notified = self
+            .inner
+            .notified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         match timeout {
             None => {
                 while !*notified {
-                    notified = self.inner.condvar.wait(notified).unwrap_or_else(|e| e.into_inner());
+                    notified = self
+                        .inner
+                        .condvar
+                        .wait(notified)
+                        .unwrap_or_else(|e| e.into_inner());
                 }
             }
             Some(timeout) if !*notified && !timeout.is_zero() => {

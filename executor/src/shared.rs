@@ -35,7 +35,10 @@ struct RemoteQueue {
 impl Shared {
     pub(crate) fn new(unparker: Arc<dyn Unpark>) -> Shared {
         Shared {
-            remote: Mutex::new(RemoteQueue { tasks: Vec::new(), closed: false }),
+            remote: Mutex::new(RemoteQueue {
+                tasks: Vec::new(),
+                closed: false,
+            }),
             has_remote: AtomicBool::new(false),
             parked: AtomicBool::new(false),
             unparker,
@@ -59,7 +62,8 @@ impl Shared {
     /// Unparks the loop only if it is parked: at most one syscall per park.
     pub(crate) fn unpark_if_parked(&self) {
         if self.parked.swap(false, SeqCst) {
-            self.unparks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.unparks
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.unparker.unpark();
         }
     }

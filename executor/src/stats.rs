@@ -30,7 +30,8 @@ pub struct Stats {
     pub offload_running: u64,
     /// Offload pool threads alive now.
     pub offload_threads: u64,
-    /// Longest single poll seen, measured with the coarse clock (a few ms resolution).
+    /// Longest single poll seen: a lower bound, measured with the coarse clock (to within
+    /// its resolution, 1–4 ms on Linux).
     pub longest_poll: Duration,
     /// Polls that went over the slow-poll threshold.
     pub slow_polls: u64,

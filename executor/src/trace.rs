@@ -41,9 +41,21 @@ impl WakeSource {
 
 /// One recorded event; times are microseconds since the trace started.
 pub(crate) enum Event {
-    Poll { task: u64, start: f64, duration: f64 },
-    Wake { task: u64, source: WakeSource, at: f64 },
-    Offload { thread: u64, start: f64, duration: f64 },
+    Poll {
+        task: u64,
+        start: f64,
+        duration: f64,
+    },
+    Wake {
+        task: u64,
+        source: WakeSource,
+        at: f64,
+    },
+    Offload {
+        thread: u64,
+        start: f64,
+        duration: f64,
+    },
 }
 
 /// Pool threads record here; shared with the offload pool.
@@ -60,7 +72,10 @@ impl PoolTrace {
             start: micros(self.start, began),
             duration: began.elapsed().as_secs_f64() * 1e6,
         };
-        self.events.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(event);
     }
 }
 
@@ -78,7 +93,10 @@ impl Tracer {
             path,
             events: RefCell::new(Vec::new()),
             names: RefCell::new(HashMap::new()),
-            pool: Arc::new(PoolTrace { start: Instant::now(), events: Mutex::new(Vec::new()) }),
+            pool: Arc::new(PoolTrace {
+                start: Instant::now(),
+                events: Mutex::new(Vec::new()),
+            }),
         }
     }
 
@@ -92,19 +110,28 @@ impl Tracer {
 
     pub(crate) fn poll(&self, task: u64, start: f64) {
         let duration = self.now() - start;
-        self.events.borrow_mut().push(Event::Poll { task, start, duration });
+        self.events.borrow_mut().push(Event::Poll {
+            task,
+            start,
+            duration,
+        });
     }
 
     pub(crate) fn wake(&self, task: u64, source: WakeSource) {
         let at = self.now();
-        self.events.borrow_mut().push(Event::Wake { task, source, at });
+        self.events
+            .borrow_mut()
+            .push(Event::Wake { task, source, at });
     }
 
     /// Writes everything recorded so far to the trace file.
     pub(crate) fn write(&self) -> io::Result<()> {
         let json = self.to_json();
         std::fs::write(&self.path, json).map_err(|e| {
-            io::Error::new(e.kind(), format!("writing trace {}: {e}", self.path.display()))
+            io::Error::new(
+                e.kind(),
+                format!("writing trace {}: {e}", self.path.display()),
+            )
         })
     }
 
@@ -120,7 +147,9 @@ impl Tracer {
             None => format!("task {task}"),
         };
         let mut out = String::from("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
-        out.push_str(r#"{"name":"thread_name","ph":"M","pid":1,"tid":0,"args":{"name":"simmer loop"}}"#);
+        out.push_str(
+            r#"{"name":"thread_name","ph":"M","pid":1,"tid":0,"args":{"name":"simmer loop"}}"#,
+        );
         let pool_events = self.pool.events.lock().unwrap_or_else(|e| e.into_inner());
         for event in self.events.borrow().iter().chain(pool_events.iter()) {
             out.push_str(",\n");

@@ -1,0 +1,12 @@
+//! Timers: `sleep`, `sleep_until`, `timeout` and `interval` (asyncio's `sleep` and
+//! `wait_for`), all backed by one [`TimerQueue`] per reactor.
+
+mod interval;
+mod queue;
+mod sleep;
+mod timeout;
+
+pub use interval::{interval, interval_at, Interval};
+pub use queue::{TimerKey, TimerQueue};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, Elapsed, Timeout};

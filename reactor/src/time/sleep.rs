@@ -1,0 +1,105 @@
+//! `sleep`: a future that completes at a deadline, never before it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::TimerKey;
+use crate::driver::Handle;
+
+/// Waits until `duration` has passed (asyncio's `await asyncio.sleep(seconds)`).
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(
+        Instant::now()
+            .checked_add(duration)
+            .unwrap_or_else(far_future),
+    )
+}
+
+/// Waits until `deadline`.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        timer: None,
+    }
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`]. Dropping it cancels the timer.
+///
+/// # Panics
+/// When polled outside a simmer runtime (there is no reactor to keep time).
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    deadline: Instant,
+    /// Registered on first poll: the reactor and the timer's key.
+    timer: Option<(Handle, TimerKey)>,
+}
+
+impl Sleep {
+    /// When this sleep ends.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True once the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        match &self.timer {
+            Some((handle, key)) => handle.inner.timers.borrow().is_fired(*key),
+            None => Instant::now() >= self.deadline,
+        }
+    }
+
+    /// Moves the deadline (the timer is re-registered at the next poll).
+    pub fn reset(&mut self, deadline: Instant) {
+        self.cancel();
+        self.deadline = deadline;
+    }
+
+    fn cancel(&mut self) {
+        if let Some((handle, key)) = self.timer.take() {
+            handle.inner.timers.borrow_mut().remove(key);
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &self.timer {
+            Some((handle, key)) => {
+                let mut timers = handle.inner.timers.borrow_mut();
+                if timers.is_fired(*key) {
+                    return Poll::Ready(());
+                }
+                timers.set_waker(*key, cx.waker());
+                Poll::Pending
+            }
+            None => {
+                if Instant::now() >= self.deadline {
+                    return Poll::Ready(());
+                }
+                let handle = Handle::current().unwrap_or_else(|e| panic!("simmer::time: {e}"));
+                let key = handle
+                    .inner
+                    .timers
+                    .borrow_mut()
+                    .insert(self.deadline, cx.waker().clone());
+                self.timer = Some((handle, key));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+/// About 30 years from now: what `sleep(Duration::MAX)` means.
+pub(crate) fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}

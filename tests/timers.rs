@@ -1,0 +1,135 @@
+//! Timers: order, never early, cancellation on drop, timeout, interval.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use simmer::time::{interval, sleep, sleep_until, timeout};
+use simmer::Runtime;
+
+#[test]
+fn timers_fire_in_deadline_order_and_never_early() {
+    let rt = Runtime::new().unwrap();
+    let fired = rt.block_on(async {
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let start = Instant::now();
+        // Spawned in scrambled order; deadlines 1..=20 ms apart from start.
+        let handles: Vec<_> = [7u64, 3, 19, 1, 12, 5, 20, 9, 2, 15]
+            .into_iter()
+            .map(|ms| {
+                let order = order.clone();
+                simmer::spawn(async move {
+                    let deadline = start + Duration::from_millis(ms);
+                    sleep_until(deadline).await;
+                    let woke = Instant::now();
+                    assert!(
+                        woke >= deadline,
+                        "timer {ms} ms fired {:?} early",
+                        deadline - woke
+                    );
+                    order.borrow_mut().push(ms);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+        Rc::try_unwrap(order).unwrap().into_inner()
+    });
+    assert_eq!(fired, vec![1, 2, 3, 5, 7, 9, 12, 15, 19, 20]);
+    assert_eq!(rt.stats().timers_fired, 10);
+}
+
+#[test]
+fn sleep_is_never_shorter_than_asked() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        for micros in [1u64, 300, 999, 1_001, 2_500] {
+            let asked = Duration::from_micros(micros);
+            let start = Instant::now();
+            sleep(asked).await;
+            assert!(start.elapsed() >= asked, "sleep({asked:?}) returned early");
+        }
+    });
+}
+
+#[test]
+fn timeout_cancels_its_future() {
+    struct Dropped(Rc<RefCell<bool>>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            *self.0.borrow_mut() = true;
+        }
+    }
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let dropped = Rc::new(RefCell::new(false));
+        let flag = Dropped(dropped.clone());
+        let slow = async move {
+            let _flag = flag;
+            sleep(Duration::from_secs(3600)).await;
+            "never"
+        };
+        let result = timeout(Duration::from_millis(20), slow).await;
+        assert!(result.is_err());
+        assert!(*dropped.borrow(), "the timed-out future was dropped");
+        // A fast future wins.
+        assert_eq!(timeout(Duration::from_secs(3600), async { 5 }).await, Ok(5));
+    });
+    // The cancelled hour-long timer is gone: the runtime has nothing left pending.
+    assert_eq!(rt.stats().tasks_alive, 0);
+}
+
+#[test]
+fn dropped_sleeps_do_not_fire() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        for _ in 0..1000 {
+            let s = sleep(Duration::from_millis(5));
+            let _ = timeout(Duration::ZERO, s).await;
+        }
+        sleep(Duration::from_millis(20)).await;
+    });
+    assert_eq!(rt.stats().timers_fired, 1, "only the last sleep fired");
+}
+
+#[test]
+fn interval_ticks_on_its_grid_and_skips_missed_ticks() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let period = Duration::from_millis(5);
+        let mut every = interval(period);
+        let first = every.tick().await;
+        let second = every.tick().await;
+        assert_eq!(second - first, period);
+        // Hold the loop for 3.5 periods: the missed ticks are skipped, not bursted.
+        std::thread::sleep(period * 7 / 2);
+        let held_until = Instant::now();
+        let late = every.tick().await; // the overdue tick, at once
+        let next = every.tick().await;
+        assert!(
+            next > held_until,
+            "the ticks missed while held were skipped"
+        );
+        assert!(next - late >= period * 2, "not bursted: {:?}", next - late);
+        for t in [late, next] {
+            assert_eq!(
+                (t - first).as_nanos() % period.as_nanos(),
+                0,
+                "still on the grid"
+            );
+        }
+        assert!(Instant::now() >= next, "never early");
+    });
+}
+
+#[test]
+#[should_panic(expected = "no simmer runtime")]
+fn sleep_outside_a_runtime_panics_clearly() {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut s = std::pin::pin!(sleep(Duration::from_secs(1)));
+    let _ = s.as_mut().poll(&mut cx);
+}
+
+use std::future::Future as _;
