@@ -1,1 +1,372 @@
-fn main() {}
+//! simmer against tokio's `current_thread` runtime, the same workload on both, in one
+//! run. `benches/table.py` turns the medians into the table in the README.
+//!
+//! ```text
+//! taskset -c 0 cargo bench --bench runtime && python3 benches/table.py
+//! ```
+
+use std::cell::RefCell;
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+
+const SPAWNS: usize = 100_000;
+const ROUND_TRIPS: u64 = 1_000_000;
+const YIELDS: u64 = 1_000_000;
+const SLEEPERS: usize = 100_000;
+const ECHOES: usize = 10_000;
+
+fn simmer_rt() -> simmer::Runtime {
+    simmer::Runtime::builder().no_trace().build().unwrap()
+}
+
+fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Runs a non-`Send` future on tokio, as simmer does: a `LocalSet` on `current_thread`.
+fn tokio_local<F: Future>(rt: &tokio::runtime::Runtime, f: F) -> F::Output {
+    tokio::task::LocalSet::new().block_on(rt, f)
+}
+
+fn spawn_and_join(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spawn 100k tasks and await each");
+    group.sample_size(20);
+    let rt = simmer_rt();
+    group.bench_function("simmer", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let handles: Vec<_> = (0..SPAWNS).map(|_| simmer::spawn(async {})).collect();
+                for h in handles {
+                    h.await.unwrap();
+                }
+            })
+        })
+    });
+    let rt = tokio_rt();
+    group.bench_function("tokio", |b| {
+        b.iter(|| {
+            tokio_local(&rt, async {
+                let handles: Vec<_> = (0..SPAWNS)
+                    .map(|_| tokio::task::spawn_local(async {}))
+                    .collect();
+                for h in handles {
+                    h.await.unwrap();
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+/// The one-slot channel both runtimes use for ping-pong: plain `Waker`s, no runtime API.
+#[derive(Default)]
+struct Slot {
+    value: Option<u64>,
+    waiter: Option<Waker>,
+}
+
+async fn put(slot: &RefCell<Slot>, v: u64) {
+    poll_fn(|cx| {
+        let mut s = slot.borrow_mut();
+        if s.value.is_some() {
+            store_waker(&mut s.waiter, cx.waker());
+            return Poll::Pending;
+        }
+        s.value = Some(v);
+        if let Some(w) = s.waiter.take() {
+            w.wake();
+        }
+        Poll::Ready(())
+    })
+    .await
+}
+
+async fn take(slot: &RefCell<Slot>) -> u64 {
+    poll_fn(|cx| {
+        let mut s = slot.borrow_mut();
+        match s.value.take() {
+            Some(v) => {
+                if let Some(w) = s.waiter.take() {
+                    w.wake();
+                }
+                Poll::Ready(v)
+            }
+            None => {
+                store_waker(&mut s.waiter, cx.waker());
+                Poll::Pending
+            }
+        }
+    })
+    .await
+}
+
+fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(w) if w.will_wake(waker) => {}
+        _ => *slot = Some(waker.clone()),
+    }
+}
+
+/// Two spawned tasks bounce a number `ROUND_TRIPS` times.
+fn ping_pong_pair<S, H>(spawn: S) -> (H, H, Rc<RefCell<Slot>>)
+where
+    S: Fn(std::pin::Pin<Box<dyn Future<Output = ()>>>) -> H,
+{
+    let ping = Rc::new(RefCell::new(Slot::default()));
+    let pong = Rc::new(RefCell::new(Slot::default()));
+    let (a_in, a_out) = (ping.clone(), pong.clone());
+    let server = spawn(Box::pin(async move {
+        for _ in 0..ROUND_TRIPS {
+            let v = take(&a_in).await;
+            put(&a_out, v + 1).await;
+        }
+    }));
+    let (b_out, b_in) = (ping.clone(), pong.clone());
+    let client = spawn(Box::pin(async move {
+        let mut v = 0;
+        for _ in 0..ROUND_TRIPS {
+            put(&b_out, v).await;
+            v = take(&b_in).await;
+        }
+        assert_eq!(v, ROUND_TRIPS);
+    }));
+    (server, client, ping)
+}
+
+fn ping_pong(c: &mut Criterion) {
+    let mut group = c.benchmark_group("1M ping-pong round trips");
+    group.sample_size(10);
+    let rt = simmer_rt();
+    group.bench_function("simmer", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let (a, b, _) = ping_pong_pair(simmer::spawn);
+                a.await.unwrap();
+                b.await.unwrap();
+            })
+        })
+    });
+    let rt = tokio_rt();
+    group.bench_function("tokio", |b| {
+        b.iter(|| {
+            tokio_local(&rt, async {
+                let (a, b, _) = ping_pong_pair(tokio::task::spawn_local);
+                a.await.unwrap();
+                b.await.unwrap();
+            })
+        })
+    });
+    group.finish();
+}
+
+fn yield_now(c: &mut Criterion) {
+    let mut group = c.benchmark_group("1M yield_now");
+    group.sample_size(10);
+    // "idle": nothing registered with the reactor; "socket": a listener is registered,
+    // so every yield's I/O check is a real epoll_wait on both runtimes.
+    for with_socket in [false, true] {
+        let label = if with_socket { "socket" } else { "idle" };
+        let rt = simmer_rt();
+        let _listener = with_socket
+            .then(|| rt.block_on(async { simmer::net::TcpListener::bind("127.0.0.1:0").unwrap() }));
+        group.bench_function(BenchmarkId::new("simmer", label), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    simmer::spawn(async {
+                        for _ in 0..YIELDS {
+                            simmer::yield_now().await;
+                        }
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+        });
+        let rt = tokio_rt();
+        let _listener = with_socket.then(|| {
+            rt.block_on(async { tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap() })
+        });
+        group.bench_function(BenchmarkId::new("tokio", label), |b| {
+            b.iter(|| {
+                tokio_local(&rt, async {
+                    tokio::task::spawn_local(async {
+                        for _ in 0..YIELDS {
+                            tokio::task::yield_now().await;
+                        }
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Seeded 1..=10 ms durations (xorshift), the same on both runtimes.
+fn sleep_durations() -> Vec<Duration> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..SLEEPERS)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            Duration::from_micros(1_000 + x % 9_001)
+        })
+        .collect()
+}
+
+fn many_sleeps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("100k tasks sleeping 1-10 ms");
+    group.sample_size(10);
+    let durations = sleep_durations();
+    let rt = simmer_rt();
+    group.bench_function("simmer", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let handles: Vec<_> = durations
+                    .iter()
+                    .map(|&d| simmer::spawn(simmer::time::sleep(d)))
+                    .collect();
+                for h in handles {
+                    h.await.unwrap();
+                }
+            })
+        })
+    });
+    let rt = tokio_rt();
+    group.bench_function("tokio", |b| {
+        b.iter(|| {
+            tokio_local(&rt, async {
+                let handles: Vec<_> = durations
+                    .iter()
+                    .map(|&d| tokio::task::spawn_local(tokio::time::sleep(d)))
+                    .collect();
+                for h in handles {
+                    h.await.unwrap();
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+fn tcp_echo(c: &mut Criterion) {
+    let mut group = c.benchmark_group("10k echo round trips, one loopback connection");
+    group.sample_size(10);
+    let rt = simmer_rt();
+    let (client, server) = rt.block_on(async {
+        let listener = simmer::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = simmer::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        client.set_nodelay(true).unwrap();
+        server.set_nodelay(true).unwrap();
+        (Rc::new(client), Rc::new(server))
+    });
+    group.bench_function("simmer", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let server = server.clone();
+                let echo = simmer::spawn(async move {
+                    let mut buf = [0u8; 64];
+                    for _ in 0..ECHOES {
+                        server.read_exact(&mut buf).await.unwrap();
+                        server.write_all(&buf).await.unwrap();
+                    }
+                });
+                let mut buf = [7u8; 64];
+                for _ in 0..ECHOES {
+                    client.write_all(&buf).await.unwrap();
+                    client.read_exact(&mut buf).await.unwrap();
+                }
+                echo.await.unwrap();
+            })
+        })
+    });
+    let rt = tokio_rt();
+    let (client, server) = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        client.set_nodelay(true).unwrap();
+        server.set_nodelay(true).unwrap();
+        (Rc::new(RefCell::new(client)), Rc::new(RefCell::new(server)))
+    });
+    group.bench_function("tokio", |b| {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        b.iter(|| {
+            tokio_local(&rt, async {
+                let server = server.clone();
+                let echo = tokio::task::spawn_local(async move {
+                    let mut server = server.borrow_mut();
+                    let mut buf = [0u8; 64];
+                    for _ in 0..ECHOES {
+                        server.read_exact(&mut buf).await.unwrap();
+                        server.write_all(&buf).await.unwrap();
+                    }
+                });
+                let mut client = client.borrow_mut();
+                let mut buf = [7u8; 64];
+                for _ in 0..ECHOES {
+                    client.write_all(&buf).await.unwrap();
+                    client.read_exact(&mut buf).await.unwrap();
+                }
+                echo.await.unwrap();
+            })
+        })
+    });
+    group.finish();
+}
+
+fn offload_round_trip(c: &mut Criterion) {
+    let mut group = c.benchmark_group("offload round trip vs spawn_blocking");
+    let rt = simmer_rt();
+    group.bench_function("simmer", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for i in 0..iters {
+                    let v = simmer::offload(move || i + 1).await.unwrap();
+                    assert_eq!(v, i + 1);
+                }
+                start.elapsed()
+            })
+        })
+    });
+    let rt = tokio_rt();
+    group.bench_function("tokio", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for i in 0..iters {
+                    let v = tokio::task::spawn_blocking(move || i + 1).await.unwrap();
+                    assert_eq!(v, i + 1);
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    spawn_and_join,
+    ping_pong,
+    yield_now,
+    many_sleeps,
+    tcp_echo,
+    offload_round_trip
+);
+criterion_main!(benches);

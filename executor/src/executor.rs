@@ -32,7 +32,7 @@ use crate::offload::Pool;
 use crate::park::Park;
 use crate::shared::Shared;
 use crate::stats::{bump, Counters, Stats};
-use crate::task::{TaskRef, ABORTED, COMPLETE, HAS_HANDLE, RUNNING, SCHEDULED};
+use crate::task::{TaskRef, ABORTED, COMPLETE, HAS_HANDLE, REF_ONE, RUNNING, SCHEDULED};
 use crate::trace::{Tracer, WakeSource};
 
 thread_local! {
@@ -198,22 +198,28 @@ impl Core {
     /// executor's reference.
     fn finish(&self, task: TaskRef) {
         let header = task.header();
-        let previous = header.state.fetch_xor(RUNNING | COMPLETE, Ordering::AcqRel);
-        if previous & HAS_HANDLE == 0 {
-            task.drop_stage();
-        } else {
-            // SAFETY: join_waker is only used on the loop thread.
-            if let Some(waker) = unsafe { (*header.join_waker.get()).take() } {
-                waker.wake();
-            }
+        // HAS_HANDLE and COMPLETE change only on this thread, so this load is exact.
+        let has_handle = header.state.load(Ordering::Acquire) & HAS_HANDLE != 0;
+        if !has_handle {
+            task.drop_stage(); // nobody will read the output
         }
         // SAFETY: `slot` was written at spawn on this thread and never changes.
         let slot = unsafe { *header.slot.get() };
         self.live.borrow_mut().remove(slot);
-        self.counters
-            .tasks_alive
-            .set(self.counters.tasks_alive.get() - 1);
-        task.dec_ref();
+        bump(&self.counters.tasks_finished, 1);
+        let waiter = if has_handle {
+            // SAFETY: join_waker is only used on the loop thread; the handle's
+            // reference keeps the task alive past the release below.
+            unsafe { (*header.join_waker.get()).take() }
+        } else {
+            None
+        };
+        // One atomic step: RUNNING -> COMPLETE, and drop the live slot's reference.
+        // (RUNNING is set and COMPLETE clear, so the arithmetic flips exactly those.)
+        task.transition_and_release(RUNNING + REF_ONE - COMPLETE);
+        if let Some(waker) = waiter {
+            waker.wake();
+        }
     }
 
     /// Polls with a fresh coop budget, times the poll, and reports it if slow.
@@ -230,9 +236,9 @@ impl Core {
     }
 
     fn measured_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
+        // The budget is reset per poll; it is lifted when `block_on` returns.
         coop::reset();
         let result = poll();
-        coop::unlimited();
         bump(&self.counters.polls, 1);
         let now = coarse_now();
         // The coarse clock ticks every few ms: a 1 µs poll that straddles a tick reads
@@ -254,7 +260,7 @@ impl Core {
         bump(&self.counters.slow_polls, 1);
         let slow = SlowPoll {
             task_id: task.map_or(0, |t| t.header().id),
-            task_name: task.and_then(|t| t.header().name.as_deref().map(String::from)),
+            task_name: task.and_then(|t| t.header().name.as_deref().cloned()),
             held: Duration::from_nanos(held_ns),
             threshold: self.config.slow_poll_threshold.unwrap_or_default(),
         };
@@ -312,7 +318,7 @@ impl Core {
         }
     }
 
-    fn spawn<F>(&self, future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+    fn spawn<F>(&self, future: F, name: Option<Box<String>>) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
@@ -325,10 +331,8 @@ impl Core {
         let slot = self.live.borrow_mut().insert(task);
         // SAFETY: the task is not yet visible to anyone else.
         unsafe { *task.header().slot.get() = slot };
-        task.header().state.fetch_or(SCHEDULED, Ordering::Relaxed);
         self.queue.borrow_mut().push_back(task);
         bump(&self.counters.tasks_spawned, 1);
-        bump(&self.counters.tasks_alive, 1);
         JoinHandle::new(task)
     }
 
@@ -337,7 +341,7 @@ impl Core {
         let (offload_queued, offload_running, offload_threads) = self.pool.counts();
         Stats {
             tasks_spawned: c.tasks_spawned.get(),
-            tasks_alive: c.tasks_alive.get(),
+            tasks_alive: c.tasks_spawned.get() - c.tasks_finished.get(),
             polls: c.polls.get(),
             local_wakes: c.local_wakes.get(),
             remote_wakes: c.remote_wakes.get(),
@@ -505,10 +509,10 @@ pub fn spawn_named<F>(name: impl Into<String>, future: F) -> JoinHandle<F::Outpu
 where
     F: Future + 'static,
 {
-    spawn_inner(future, Some(name.into().into_boxed_str()))
+    spawn_inner(future, Some(Box::new(name.into())))
 }
 
-fn spawn_inner<F: Future + 'static>(future: F, name: Option<Box<str>>) -> JoinHandle<F::Output> {
+fn spawn_inner<F: Future + 'static>(future: F, name: Option<Box<String>>) -> JoinHandle<F::Output> {
     match with_core(move |core| core.spawn(future, name)) {
         Some(handle) => handle,
         None => panic!(

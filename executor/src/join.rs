@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use crate::task::{TaskRef, ABORTED, COMPLETE, HAS_HANDLE};
+use crate::task::{TaskRef, ABORTED, COMPLETE, HAS_HANDLE, REF_ONE};
 
 /// Why a task or offloaded job produced no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,8 @@ impl std::error::Error for JoinError {}
 #[must_use = "dropping a JoinHandle detaches the task; await it to get its output"]
 pub struct JoinHandle<T> {
     task: TaskRef,
+    /// The output was moved out: nothing is left in the task to drop.
+    output_taken: bool,
     _not_send: PhantomData<Rc<T>>,
 }
 
@@ -52,6 +54,7 @@ impl<T> JoinHandle<T> {
     pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
         JoinHandle {
             task,
+            output_taken: false,
             _not_send: PhantomData,
         }
     }
@@ -77,20 +80,23 @@ impl<T> JoinHandle<T> {
 
     /// The task's name, if it was spawned with one.
     pub fn name(&self) -> Option<&str> {
-        self.task.header().name.as_deref()
+        self.task.header().name.as_deref().map(String::as_str)
     }
 }
+
+impl<T> Unpin for JoinHandle<T> {}
 
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let header = self.task.header();
         if header.state.load(Ordering::Acquire) & COMPLETE != 0 {
             let mut output = Poll::Pending;
             // SAFETY: JoinHandle is !Send, so this is the loop thread; T is the output
             // type the handle was created with; the task is COMPLETE.
             unsafe { self.task.take_output(&mut output) };
+            self.output_taken = true;
             return output;
         }
         // SAFETY: join_waker is only touched on the loop thread (JoinHandle is !Send and
@@ -107,14 +113,14 @@ impl<T> Future for JoinHandle<T> {
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         let header = self.task.header();
-        let previous = header.state.fetch_and(!HAS_HANDLE, Ordering::AcqRel);
-        if previous & COMPLETE != 0 {
-            // Nobody will read the output now.
-            self.task.drop_stage();
+        // COMPLETE changes only on this (the loop) thread, so this load is exact.
+        if header.state.load(Ordering::Acquire) & COMPLETE != 0 && !self.output_taken {
+            self.task.drop_stage(); // nobody will read the output now
         }
         // SAFETY: loop thread (see poll).
-        unsafe { (*header.join_waker.get()).take() };
-        self.task.dec_ref();
+        drop(unsafe { (*header.join_waker.get()).take() });
+        // One atomic step: clear HAS_HANDLE and drop this handle's reference.
+        self.task.transition_and_release(HAS_HANDLE + REF_ONE);
     }
 }
 

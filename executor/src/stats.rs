@@ -41,7 +41,7 @@ pub struct Stats {
 #[derive(Default)]
 pub(crate) struct Counters {
     pub(crate) tasks_spawned: Cell<u64>,
-    pub(crate) tasks_alive: Cell<u64>,
+    pub(crate) tasks_finished: Cell<u64>,
     pub(crate) polls: Cell<u64>,
     pub(crate) local_wakes: Cell<u64>,
     pub(crate) remote_wakes: Cell<u64>,

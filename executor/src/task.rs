@@ -34,22 +34,31 @@ pub(crate) const COMPLETE: usize = 1 << 2;
 pub(crate) const ABORTED: usize = 1 << 3;
 /// A `JoinHandle` still exists, so the output must be kept.
 pub(crate) const HAS_HANDLE: usize = 1 << 4;
+/// One counted reference. The count lives in the same word, above the flag bits, so a
+/// state change and a reference drop can be one atomic operation.
+pub(crate) const REF_ONE: usize = 1 << 6;
+
+/// How many counted references a state word holds.
+pub(crate) fn ref_count(state: usize) -> usize {
+    state / REF_ONE
+}
 
 /// The type-erased start of every task allocation.
 pub(crate) struct Header {
-    /// `SCHEDULED | RUNNING | COMPLETE | ABORTED | HAS_HANDLE`.
+    /// Flags (`SCHEDULED | RUNNING | COMPLETE | ABORTED | HAS_HANDLE`) in the low bits;
+    /// above them, in units of `REF_ONE`, the counted references: wakers, the
+    /// `JoinHandle` and the executor's live-task slot. Run-queue entries are not
+    /// counted: a queued task is always live (see `executor.rs`).
     pub(crate) state: AtomicUsize,
-    /// Counted references: wakers, the `JoinHandle` and the executor's live-task slot.
-    /// Run-queue entries are not counted: a queued task is always live (see `executor`).
-    refs: AtomicUsize,
     /// Functions that know the concrete future type.
     vtable: &'static Vtable,
     /// The executor's thread-safe half: where wakes from other threads go.
     pub(crate) shared: Arc<Shared>,
     /// Number shown in diagnostics; unique within the process.
     pub(crate) id: u64,
-    /// Optional name shown in diagnostics.
-    pub(crate) name: Option<Box<str>>,
+    /// Optional name shown in diagnostics (a thin pointer keeps the header small).
+    #[allow(clippy::box_collection)]
+    pub(crate) name: Option<Box<String>>,
     /// Index in the executor's live-task slab. Written on the loop thread only.
     pub(crate) slot: UnsafeCell<usize>,
     /// Waker of whoever awaits the `JoinHandle`. Loop thread only.
@@ -95,18 +104,18 @@ pub(crate) struct TaskRef(NonNull<Header>);
 unsafe impl Send for TaskRef {}
 
 impl TaskRef {
-    /// Allocates a task holding `future`, with `refs` counted references already taken.
+    /// Allocates a task holding `future`, with `refs` counted references already taken,
+    /// marked `SCHEDULED` (the caller queues it) and `HAS_HANDLE`.
     pub(crate) fn allocate<F: Future + 'static>(
         future: F,
         shared: Arc<Shared>,
         id: u64,
-        name: Option<Box<str>>,
+        name: Option<Box<String>>,
         refs: usize,
     ) -> TaskRef {
         let cell = Box::new(TaskCell {
             header: Header {
-                state: AtomicUsize::new(HAS_HANDLE),
-                refs: AtomicUsize::new(refs),
+                state: AtomicUsize::new(SCHEDULED | HAS_HANDLE | refs * REF_ONE),
                 vtable: vtable_for::<F>(),
                 shared,
                 id,
@@ -137,15 +146,24 @@ impl TaskRef {
 
     /// Takes one more counted reference.
     pub(crate) fn inc_ref(self) {
-        self.header().refs.fetch_add(1, Ordering::Relaxed);
+        self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
     }
 
     /// Gives up one counted reference, freeing the task when it was the last.
     pub(crate) fn dec_ref(self) {
-        if self.header().refs.fetch_sub(1, Ordering::AcqRel) == 1 {
+        self.transition_and_release(REF_ONE);
+    }
+
+    /// Subtracts `delta` (flag changes plus one `REF_ONE`) from the state in one atomic
+    /// operation, freeing the task if that was the last reference. Returns the state
+    /// before.
+    pub(crate) fn transition_and_release(self, delta: usize) -> usize {
+        let previous = self.header().state.fetch_sub(delta, Ordering::AcqRel);
+        if ref_count(previous) == 1 {
             // SAFETY: that was the last reference; nobody can reach the task any more.
             unsafe { (self.header().vtable.dealloc)(self.0) }
         }
+        previous
     }
 
     /// Polls the future. Loop thread only, with `RUNNING` set.
