@@ -32,7 +32,7 @@ use crate::offload::Pool;
 use crate::park::Park;
 use crate::shared::Shared;
 use crate::stats::{bump, Counters, Stats};
-use crate::task::{TaskRef, ABORTED, COMPLETE, HAS_HANDLE, REF_ONE, RUNNING, SCHEDULED};
+use crate::task::{TaskName, TaskRef, ABORTED, COMPLETE, HAS_HANDLE, REF_ONE, RUNNING, SCHEDULED};
 use crate::trace::{Tracer, WakeSource};
 
 thread_local! {
@@ -318,7 +318,7 @@ impl Core {
         }
     }
 
-    fn spawn<F>(&self, future: F, name: Option<Box<String>>) -> JoinHandle<F::Output>
+    fn spawn<F>(&self, future: F, name: Option<TaskName>) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
@@ -512,7 +512,7 @@ where
     spawn_inner(future, Some(Box::new(name.into())))
 }
 
-fn spawn_inner<F: Future + 'static>(future: F, name: Option<Box<String>>) -> JoinHandle<F::Output> {
+fn spawn_inner<F: Future + 'static>(future: F, name: Option<TaskName>) -> JoinHandle<F::Output> {
     match with_core(move |core| core.spawn(future, name)) {
         Some(handle) => handle,
         None => panic!(
