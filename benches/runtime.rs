@@ -5,7 +5,7 @@
 //! taskset -c 0 cargo bench --bench runtime && python3 benches/table.py
 //! ```
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
@@ -301,27 +301,33 @@ fn tcp_echo(c: &mut Criterion) {
         let (server, _) = listener.accept().await.unwrap();
         client.set_nodelay(true).unwrap();
         server.set_nodelay(true).unwrap();
-        (Rc::new(RefCell::new(client)), Rc::new(RefCell::new(server)))
+        (
+            Rc::new(Cell::new(Some(client))),
+            Rc::new(Cell::new(Some(server))),
+        )
     });
     group.bench_function("tokio", |b| {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         b.iter(|| {
             tokio_local(&rt, async {
                 let server = server.clone();
+                // Taken out of their cells for the iteration, put back after it.
                 let echo = tokio::task::spawn_local(async move {
-                    let mut server = server.borrow_mut();
+                    let mut stream = server.take().unwrap();
                     let mut buf = [0u8; 64];
                     for _ in 0..ECHOES {
-                        server.read_exact(&mut buf).await.unwrap();
-                        server.write_all(&buf).await.unwrap();
+                        stream.read_exact(&mut buf).await.unwrap();
+                        stream.write_all(&buf).await.unwrap();
                     }
+                    server.set(Some(stream));
                 });
-                let mut client = client.borrow_mut();
+                let mut stream = client.take().unwrap();
                 let mut buf = [7u8; 64];
                 for _ in 0..ECHOES {
-                    client.write_all(&buf).await.unwrap();
-                    client.read_exact(&mut buf).await.unwrap();
+                    stream.write_all(&buf).await.unwrap();
+                    stream.read_exact(&mut buf).await.unwrap();
                 }
+                client.set(Some(stream));
                 echo.await.unwrap();
             })
         })
