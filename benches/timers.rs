@@ -1,1 +1,138 @@
-fn main() {}
+//! Why simmer keeps timers in a binary heap: `TimerQueue` against a `BTreeMap` keyed by
+//! (deadline, id), the structure async-io uses, on the two workloads a server has.
+//!
+//! - fire: a million timers with random deadlines inserted, then all fired in order;
+//! - churn: a million timers inserted and cancelled before they fire (a `timeout` per
+//!   request that the request beats), with 10,000 long-lived timers in the queue.
+//!
+//! ```text
+//! taskset -c 0 cargo bench --bench timers
+//! ```
+
+use std::collections::BTreeMap;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use simmer_reactor::time::TimerQueue;
+
+const TIMERS: u64 = 1_000_000;
+
+fn deadlines(start: Instant) -> Vec<Instant> {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    (0..TIMERS)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            start + Duration::from_micros(x % 10_000_000)
+        })
+        .collect()
+}
+
+/// The alternative: an ordered map from (deadline, id) to waker.
+#[derive(Default)]
+struct BTreeTimers {
+    map: BTreeMap<(Instant, u64), Waker>,
+    next_id: u64,
+}
+
+impl BTreeTimers {
+    fn insert(&mut self, deadline: Instant, waker: Waker) -> (Instant, u64) {
+        let key = (deadline, self.next_id);
+        self.next_id += 1;
+        self.map.insert(key, waker);
+        key
+    }
+
+    fn remove(&mut self, key: (Instant, u64)) {
+        self.map.remove(&key);
+    }
+
+    fn fire_expired(&mut self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
+        let later = self.map.split_off(&(now, u64::MAX));
+        let fired = std::mem::replace(&mut self.map, later);
+        let n = fired.len();
+        wakers.extend(fired.into_values());
+        n
+    }
+}
+
+fn fire_all(c: &mut Criterion) {
+    let mut group = c.benchmark_group("1M timers inserted then fired");
+    group.sample_size(10);
+    let start = Instant::now();
+    let deadlines = deadlines(start);
+    let steps: Vec<Instant> = (1..=100)
+        .map(|i| start + Duration::from_millis(100 * i))
+        .collect();
+    group.bench_function("heap (simmer)", |b| {
+        b.iter(|| {
+            let mut q = TimerQueue::new();
+            for &d in &deadlines {
+                q.insert(d, Waker::noop().clone());
+            }
+            let mut wakers = Vec::new();
+            let mut fired = 0;
+            for &now in &steps {
+                fired += q.fire_expired(now, &mut wakers);
+                wakers.clear();
+            }
+            assert_eq!(fired as u64, TIMERS);
+        })
+    });
+    group.bench_function("btreemap", |b| {
+        b.iter(|| {
+            let mut q = BTreeTimers::default();
+            for &d in &deadlines {
+                q.insert(d, Waker::noop().clone());
+            }
+            let mut wakers = Vec::new();
+            let mut fired = 0;
+            for &now in &steps {
+                fired += q.fire_expired(now, &mut wakers);
+                wakers.clear();
+            }
+            assert_eq!(fired as u64, TIMERS);
+        })
+    });
+    group.finish();
+}
+
+fn churn(c: &mut Criterion) {
+    let mut group = c.benchmark_group("1M timers inserted and cancelled");
+    group.sample_size(10);
+    let start = Instant::now();
+    let deadlines = deadlines(start);
+    let far = start + Duration::from_secs(3600);
+    group.bench_function("heap (simmer)", |b| {
+        b.iter(|| {
+            let mut q = TimerQueue::new();
+            for i in 0..10_000 {
+                q.insert(far + Duration::from_micros(i), Waker::noop().clone());
+            }
+            for &d in &deadlines {
+                let key = q.insert(d, Waker::noop().clone());
+                q.remove(key);
+            }
+            assert_eq!(q.pending(), 10_000);
+        })
+    });
+    group.bench_function("btreemap", |b| {
+        b.iter(|| {
+            let mut q = BTreeTimers::default();
+            for i in 0..10_000 {
+                q.insert(far + Duration::from_micros(i), Waker::noop().clone());
+            }
+            for &d in &deadlines {
+                let key = q.insert(d, Waker::noop().clone());
+                q.remove(key);
+            }
+            assert_eq!(q.map.len(), 10_000);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fire_all, churn);
+criterion_main!(benches);
