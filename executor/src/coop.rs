@@ -2,8 +2,9 @@
 //!
 //! An always-ready socket would otherwise let its task loop forever without returning
 //! to the executor. Every reactor resource calls [`poll_proceed`] before an operation;
-//! after [`BUDGET`] of them in one poll the task is woken and told `Pending`, so others
-//! run first (tokio's coop does the same with the same number).
+//! after [`BUDGET`] of them in one poll the task is told `Pending` and requeued like a
+//! [`crate::yield_now`]: after the loop's next I/O check, behind every task already
+//! waiting, so others run first (tokio's coop does the same with the same number).
 
 use std::cell::Cell;
 use std::task::{Context, Poll};
@@ -18,13 +19,13 @@ thread_local! {
     static REMAINING: Cell<u16> = const { Cell::new(UNLIMITED) };
 }
 
-/// Spends one unit of the current task's budget, or wakes the task and returns
-/// `Pending` when it is used up.
+/// Spends one unit of the current task's budget; when it is used up, returns `Pending`
+/// and reschedules the task after the next I/O check.
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     REMAINING.with(|remaining| match remaining.get() {
         UNLIMITED => Poll::Ready(()),
         0 => {
-            cx.waker().wake_by_ref();
+            crate::executor::defer(cx.waker());
             Poll::Pending
         }
         n => {
