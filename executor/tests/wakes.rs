@@ -105,3 +105,47 @@ fn wakes_from_many_threads_at_once_are_all_delivered() {
     });
     assert_eq!(finished, 64);
 }
+
+#[test]
+fn remote_wakes_while_the_loop_is_busy_cost_no_unpark() {
+    // A std thread wakes a task 1,000 times, each time waiting until the task has been
+    // polled since the last wake. The loop is kept busy by a task that yields, so it
+    // never parks: no wake needs a syscall to reach it, and every wake is delivered.
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    const ROUNDS: usize = 1_000;
+    let ex = common::executor();
+    let polls = Arc::new(AtomicUsize::new(0));
+    ex.block_on(async {
+        let (tx, rx) = mpsc::channel::<Waker>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (thread_stop, thread_polls) = (stop.clone(), polls.clone());
+        let waker_thread = std::thread::spawn(move || {
+            let waker = rx.recv().unwrap();
+            for round in 1..=ROUNDS {
+                waker.wake_by_ref();
+                while thread_polls.load(SeqCst) <= round {
+                    std::thread::yield_now();
+                }
+            }
+            thread_stop.store(true, SeqCst);
+        });
+        let (mut tx, task_polls) = (Some(tx), polls.clone());
+        let woken = spawn(poll_fn(move |cx| {
+            if let Some(tx) = tx.take() {
+                tx.send(cx.waker().clone()).unwrap();
+            }
+            task_polls.fetch_add(1, SeqCst);
+            Poll::<()>::Pending
+        }));
+        while !stop.load(SeqCst) {
+            yield_now().await;
+        }
+        waker_thread.join().unwrap();
+        woken.abort();
+    });
+    let stats = ex.stats();
+    assert_eq!(polls.load(SeqCst), ROUNDS + 1, "every wake delivered once");
+    assert_eq!(stats.unparks, 0, "{stats:?}");
+    assert!(stats.remote_wakes > 0, "{stats:?}");
+}
