@@ -33,8 +33,12 @@ fn main() {
                     drop(simmer::spawn_named(format!("echo {peer}"), echo(stream)));
                 }
                 // Out of file descriptors, or a connection reset before accept: the
-                // listener itself is fine, so keep serving.
-                Err(e) => eprintln!("echo: accept failed: {e}"),
+                // listener itself is fine. Pause briefly so a persistent error (EMFILE)
+                // does not spin the loop, then keep serving.
+                Err(e) => {
+                    eprintln!("echo: accept failed: {e}");
+                    simmer::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
             }
         }
     });

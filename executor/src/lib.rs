@@ -7,8 +7,8 @@
 //! thread wakes it.
 //!
 //! The pieces, one file each:
-//! - [`task`](crate::JoinHandle) storage: one allocation per task (`task.rs`), wakers that
-//!   are a counted pointer to it (`waker.rs`), its awaitable [`JoinHandle`] (`join.rs`);
+//! - task storage: one allocation per task (`task.rs`), wakers that are a counted
+//!   pointer to it (`waker.rs`), its awaitable [`JoinHandle`] (`join.rs`);
 //! - the loop (`executor.rs`): [`Executor::block_on`], [`spawn`], fairness between tasks
 //!   and I/O, panics caught per task;
 //! - [`yield_now`], the coop budget ([`coop`]), [`offload`] to a thread pool;
@@ -39,5 +39,5 @@ pub use join::{JoinError, JoinHandle};
 pub use offload::{offload, Offload};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
 pub use stats::Stats;
-pub use trace::WakeSource;
+pub use trace::{WakeSource, MAX_EVENTS as MAX_TRACE_EVENTS};
 pub use yield_now::{yield_now, YieldNow};

@@ -275,3 +275,14 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
         "task panicked with a non-string payload".to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_fits_in_one_cache_line() {
+        // The README promises a 64-byte header; growing it costs every task.
+        assert_eq!(std::mem::size_of::<Header>(), 64);
+    }
+}

@@ -2,7 +2,9 @@
 //! chrome://tracing to see every poll as a span and every wake as a mark.
 //!
 //! Events are kept in memory and written when the runtime is dropped (or on
-//! [`crate::Executor::write_trace`]). With tracing off the loop pays one branch per poll.
+//! [`crate::Executor::write_trace`]); after [`MAX_EVENTS`] the rest are counted, not
+//! kept, so a long-running server cannot grow without bound. With tracing off the loop
+//! pays one branch per poll.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -38,6 +40,9 @@ impl WakeSource {
         }
     }
 }
+
+/// Events kept per trace (about 50 MB); later ones are only counted.
+pub const MAX_EVENTS: usize = 1_000_000;
 
 /// One recorded event; times are microseconds since the trace started.
 pub(crate) enum Event {
@@ -83,6 +88,8 @@ impl PoolTrace {
 pub(crate) struct Tracer {
     path: PathBuf,
     events: RefCell<Vec<Event>>,
+    /// Loop events not kept because `MAX_EVENTS` was reached.
+    dropped: std::cell::Cell<u64>,
     names: RefCell<HashMap<u64, Box<str>>>,
     pub(crate) pool: Arc<PoolTrace>,
 }
@@ -92,6 +99,7 @@ impl Tracer {
         Tracer {
             path,
             events: RefCell::new(Vec::new()),
+            dropped: std::cell::Cell::new(0),
             names: RefCell::new(HashMap::new()),
             pool: Arc::new(PoolTrace {
                 start: Instant::now(),
@@ -146,7 +154,10 @@ impl Tracer {
             None if task == 0 => "block_on".to_string(),
             None => format!("task {task}"),
         };
-        let mut out = String::from("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
+        let mut out = format!(
+            "{{\"displayTimeUnit\":\"ms\",\"otherData\":{{\"dropped_events\":{}}},\"traceEvents\":[\n",
+            self.dropped.get()
+        );
         out.push_str(
             r#"{"name":"thread_name","ph":"M","pid":1,"tid":0,"args":{"name":"simmer loop"}}"#,
         );

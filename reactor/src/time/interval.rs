@@ -1,6 +1,6 @@
 //! `interval`: ticks at a fixed period.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future as _};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -52,8 +52,10 @@ impl Interval {
         let now = Instant::now();
         let mut next = due + self.period;
         if next <= now {
+            // Held up past one or more ticks: jump to the first tick still ahead.
             let behind = (now - due).as_nanos() / self.period.as_nanos();
-            next = due + self.period * (behind as u32 + 1);
+            let periods = u32::try_from(behind + 1).unwrap_or(u32::MAX);
+            next = due + self.period * periods;
         }
         self.sleep.reset(next);
         Poll::Ready(due)
@@ -64,5 +66,3 @@ impl Interval {
         self.period
     }
 }
-
-use std::future::Future as _;
