@@ -6,9 +6,8 @@
 //! ```
 
 use std::cell::{Cell, RefCell};
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -65,54 +64,9 @@ fn spawn_and_join(c: &mut Criterion) {
     group.finish();
 }
 
-/// The one-slot channel both runtimes use for ping-pong: plain `Waker`s, no runtime API.
-#[derive(Default)]
-struct Slot {
-    value: Option<u64>,
-    waiter: Option<Waker>,
-}
-
-async fn put(slot: &RefCell<Slot>, v: u64) {
-    poll_fn(|cx| {
-        let mut s = slot.borrow_mut();
-        if s.value.is_some() {
-            store_waker(&mut s.waiter, cx.waker());
-            return Poll::Pending;
-        }
-        s.value = Some(v);
-        if let Some(w) = s.waiter.take() {
-            w.wake();
-        }
-        Poll::Ready(())
-    })
-    .await
-}
-
-async fn take(slot: &RefCell<Slot>) -> u64 {
-    poll_fn(|cx| {
-        let mut s = slot.borrow_mut();
-        match s.value.take() {
-            Some(v) => {
-                if let Some(w) = s.waiter.take() {
-                    w.wake();
-                }
-                Poll::Ready(v)
-            }
-            None => {
-                store_waker(&mut s.waiter, cx.waker());
-                Poll::Pending
-            }
-        }
-    })
-    .await
-}
-
-fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
-    match slot {
-        Some(w) if w.will_wake(waker) => {}
-        _ => *slot = Some(waker.clone()),
-    }
-}
+#[path = "support/one_slot.rs"]
+mod one_slot;
+use one_slot::{put, take, Slot};
 
 /// Two spawned tasks bounce a number `ROUND_TRIPS` times.
 fn ping_pong_pair<S, H>(spawn: S) -> (H, H, Rc<RefCell<Slot>>)

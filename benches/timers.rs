@@ -14,9 +14,64 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use simmer_reactor::time::TimerQueue;
+use simmer_reactor::time::{TimerKey, TimerQueue};
 
 const TIMERS: u64 = 1_000_000;
+
+/// What both timer stores must do.
+trait Timers: Default {
+    type Key;
+    fn insert(&mut self, deadline: Instant) -> Self::Key;
+    fn remove(&mut self, key: Self::Key);
+    fn fire_expired(&mut self, now: Instant, wakers: &mut Vec<Waker>) -> usize;
+    fn pending(&self) -> usize;
+}
+
+impl Timers for TimerQueue {
+    type Key = TimerKey;
+    fn insert(&mut self, deadline: Instant) -> TimerKey {
+        TimerQueue::insert(self, deadline, Waker::noop().clone())
+    }
+    fn remove(&mut self, key: TimerKey) {
+        TimerQueue::remove(self, key)
+    }
+    fn fire_expired(&mut self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
+        TimerQueue::fire_expired(self, now, wakers)
+    }
+    fn pending(&self) -> usize {
+        TimerQueue::pending(self)
+    }
+}
+
+/// The alternative: an ordered map from (deadline, id) to waker.
+#[derive(Default)]
+struct BTreeTimers {
+    map: BTreeMap<(Instant, u64), Waker>,
+    next_id: u64,
+}
+
+impl Timers for BTreeTimers {
+    type Key = (Instant, u64);
+    fn insert(&mut self, deadline: Instant) -> (Instant, u64) {
+        let key = (deadline, self.next_id);
+        self.next_id += 1;
+        self.map.insert(key, Waker::noop().clone());
+        key
+    }
+    fn remove(&mut self, key: (Instant, u64)) {
+        self.map.remove(&key);
+    }
+    fn fire_expired(&mut self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
+        let later = self.map.split_off(&(now, u64::MAX));
+        let fired = std::mem::replace(&mut self.map, later);
+        let n = fired.len();
+        wakers.extend(fired.into_values());
+        n
+    }
+    fn pending(&self) -> usize {
+        self.map.len()
+    }
+}
 
 fn deadlines(start: Instant) -> Vec<Instant> {
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
@@ -30,32 +85,32 @@ fn deadlines(start: Instant) -> Vec<Instant> {
         .collect()
 }
 
-/// The alternative: an ordered map from (deadline, id) to waker.
-#[derive(Default)]
-struct BTreeTimers {
-    map: BTreeMap<(Instant, u64), Waker>,
-    next_id: u64,
+/// Inserts every deadline, then fires them all in `steps`.
+fn insert_then_fire<T: Timers>(deadlines: &[Instant], steps: &[Instant]) {
+    let mut q = T::default();
+    for &d in deadlines {
+        q.insert(d);
+    }
+    let mut wakers = Vec::new();
+    let mut fired = 0;
+    for &now in steps {
+        fired += q.fire_expired(now, &mut wakers);
+        wakers.clear();
+    }
+    assert_eq!(fired, deadlines.len());
 }
 
-impl BTreeTimers {
-    fn insert(&mut self, deadline: Instant, waker: Waker) -> (Instant, u64) {
-        let key = (deadline, self.next_id);
-        self.next_id += 1;
-        self.map.insert(key, waker);
-        key
+/// Beside 10,000 far timers, inserts and at once cancels every deadline.
+fn insert_and_cancel<T: Timers>(deadlines: &[Instant], far: Instant) {
+    let mut q = T::default();
+    for i in 0..10_000 {
+        q.insert(far + Duration::from_micros(i));
     }
-
-    fn remove(&mut self, key: (Instant, u64)) {
-        self.map.remove(&key);
+    for &d in deadlines {
+        let key = q.insert(d);
+        q.remove(key);
     }
-
-    fn fire_expired(&mut self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
-        let later = self.map.split_off(&(now, u64::MAX));
-        let fired = std::mem::replace(&mut self.map, later);
-        let n = fired.len();
-        wakers.extend(fired.into_values());
-        n
-    }
+    assert_eq!(q.pending(), 10_000);
 }
 
 fn fire_all(c: &mut Criterion) {
@@ -67,34 +122,10 @@ fn fire_all(c: &mut Criterion) {
         .map(|i| start + Duration::from_millis(100 * i))
         .collect();
     group.bench_function("heap (simmer)", |b| {
-        b.iter(|| {
-            let mut q = TimerQueue::new();
-            for &d in &deadlines {
-                q.insert(d, Waker::noop().clone());
-            }
-            let mut wakers = Vec::new();
-            let mut fired = 0;
-            for &now in &steps {
-                fired += q.fire_expired(now, &mut wakers);
-                wakers.clear();
-            }
-            assert_eq!(fired as u64, TIMERS);
-        })
+        b.iter(|| insert_then_fire::<TimerQueue>(&deadlines, &steps))
     });
     group.bench_function("btreemap", |b| {
-        b.iter(|| {
-            let mut q = BTreeTimers::default();
-            for &d in &deadlines {
-                q.insert(d, Waker::noop().clone());
-            }
-            let mut wakers = Vec::new();
-            let mut fired = 0;
-            for &now in &steps {
-                fired += q.fire_expired(now, &mut wakers);
-                wakers.clear();
-            }
-            assert_eq!(fired as u64, TIMERS);
-        })
+        b.iter(|| insert_then_fire::<BTreeTimers>(&deadlines, &steps))
     });
     group.finish();
 }
@@ -106,30 +137,10 @@ fn churn(c: &mut Criterion) {
     let deadlines = deadlines(start);
     let far = start + Duration::from_secs(3600);
     group.bench_function("heap (simmer)", |b| {
-        b.iter(|| {
-            let mut q = TimerQueue::new();
-            for i in 0..10_000 {
-                q.insert(far + Duration::from_micros(i), Waker::noop().clone());
-            }
-            for &d in &deadlines {
-                let key = q.insert(d, Waker::noop().clone());
-                q.remove(key);
-            }
-            assert_eq!(q.pending(), 10_000);
-        })
+        b.iter(|| insert_and_cancel::<TimerQueue>(&deadlines, far))
     });
     group.bench_function("btreemap", |b| {
-        b.iter(|| {
-            let mut q = BTreeTimers::default();
-            for i in 0..10_000 {
-                q.insert(far + Duration::from_micros(i), Waker::noop().clone());
-            }
-            for &d in &deadlines {
-                let key = q.insert(d, Waker::noop().clone());
-                q.remove(key);
-            }
-            assert_eq!(q.map.len(), 10_000);
-        })
+        b.iter(|| insert_and_cancel::<BTreeTimers>(&deadlines, far))
     });
     group.finish();
 }

@@ -2,53 +2,13 @@
 mod common;
 
 use std::cell::RefCell;
-use std::future::poll_fn;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
 
 use simmer_executor::spawn;
 
-/// A one-slot channel: `send` waits for the slot to be empty, `recv` for it to be full.
-#[derive(Default)]
-struct Slot {
-    value: Option<u64>,
-    waiter: Option<Waker>,
-}
-
-async fn send(slot: &RefCell<Slot>, v: u64) {
-    poll_fn(|cx| {
-        let mut s = slot.borrow_mut();
-        if s.value.is_some() {
-            s.waiter = Some(cx.waker().clone());
-            return Poll::Pending;
-        }
-        s.value = Some(v);
-        if let Some(w) = s.waiter.take() {
-            w.wake();
-        }
-        Poll::Ready(())
-    })
-    .await
-}
-
-async fn recv(slot: &RefCell<Slot>) -> u64 {
-    poll_fn(|cx| {
-        let mut s = slot.borrow_mut();
-        match s.value.take() {
-            Some(v) => {
-                if let Some(w) = s.waiter.take() {
-                    w.wake();
-                }
-                Poll::Ready(v)
-            }
-            None => {
-                s.waiter = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    })
-    .await
-}
+#[path = "../../benches/support/one_slot.rs"]
+mod one_slot;
+use one_slot::{put as send, take as recv, Slot};
 
 #[test]
 fn two_tasks_ping_pong_100_000_times() {
