@@ -49,6 +49,10 @@ pub mod time {
     };
 }
 
+/// The HTTP/1.1 server: router, middleware, requests and responses (`simmer-http`).
+#[cfg(feature = "http")]
+pub use simmer_http as http;
+
 /// TCP: [`net::TcpListener`], [`net::TcpStream`], [`net::lookup_host`].
 pub mod net {
     pub use simmer_reactor::net::{lookup_host, TcpListener, TcpStream};

@@ -10,7 +10,8 @@
 //! - `io.rs`: a registration per socket, with readiness cached so a task woken with
 //!   nothing new makes no syscall;
 //! - [`time`]: `sleep`, `timeout`, `interval` on a heap of deadlines;
-//! - [`net`]: `TcpListener`, `TcpStream`, `lookup_host`.
+//! - [`net`]: `TcpListener`, `TcpStream`, `lookup_host`;
+//! - [`Registered`]: any other mio source (signals, pipes).
 //!
 //! Types here find their reactor through a thread-local set by [`Handle::enter`]; used
 //! outside a runtime they return (I/O) or panic with (timers) a message saying so.
@@ -19,6 +20,8 @@
 pub mod driver;
 mod io;
 pub mod net;
+mod source;
 pub mod time;
 
 pub use driver::{EnterGuard, Handle, Reactor, ReactorPark};
+pub use source::Registered;

@@ -1,0 +1,212 @@
+//! Reading a request body: Content-Length or chunked, with a size limit, `100 Continue`
+//! sent the first time the handler asks for the body, and a timeout on each wait.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use simmer_reactor::time::timeout;
+
+use crate::conn_io::{BodyProgress, ChunkState, ConnIo};
+use crate::error::HttpError;
+
+/// Longest chunk-size or trailer line accepted.
+const MAX_LINE: usize = 4096;
+
+/// The body of one request, read from its connection.
+pub(crate) struct BodyReader {
+    /// `None` for requests that were not read from a connection (tests, empty bodies).
+    io: Option<Rc<ConnIo>>,
+    /// Most body bytes this request may have.
+    limit: usize,
+    /// Body bytes handed out so far.
+    received: usize,
+}
+
+impl BodyReader {
+    pub(crate) fn new(io: Option<Rc<ConnIo>>, limit: usize) -> BodyReader {
+        BodyReader {
+            io,
+            limit,
+            received: 0,
+        }
+    }
+
+    /// The next piece of the body, or `None` at its end.
+    pub(crate) async fn chunk(&mut self) -> Result<Option<Vec<u8>>, HttpError> {
+        let Some(io) = self.io.clone() else {
+            return Ok(None);
+        };
+        if io.body.get() == BodyProgress::Done {
+            return Ok(None);
+        }
+        if io.owes_continue.replace(false) {
+            // The client waits for this before sending the body.
+            io.stream
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await
+                .map_err(|_| self.broken(&io, HttpError::bad_request("connection lost")))?;
+        }
+        let result = self.next_piece(&io).await;
+        match result {
+            Ok(Some(piece)) => {
+                self.received += piece.len();
+                if self.received > self.limit {
+                    return Err(self.broken(&io, too_large(self.limit)));
+                }
+                Ok(Some(piece))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.broken(&io, e)),
+        }
+    }
+
+    /// The whole body, up to the limit.
+    pub(crate) async fn collect(&mut self) -> Result<Vec<u8>, HttpError> {
+        let mut all = Vec::new();
+        while let Some(piece) = self.chunk().await? {
+            if all.is_empty() {
+                all = piece;
+            } else {
+                all.extend_from_slice(&piece);
+            }
+        }
+        Ok(all)
+    }
+
+    fn broken(&self, io: &ConnIo, e: HttpError) -> HttpError {
+        io.body.set(BodyProgress::Broken);
+        e
+    }
+
+    async fn next_piece(&self, io: &ConnIo) -> Result<Option<Vec<u8>>, HttpError> {
+        loop {
+            match io.body.get() {
+                BodyProgress::Done => return Ok(None),
+                BodyProgress::Broken => {
+                    return Err(HttpError::bad_request("request body unreadable"))
+                }
+                BodyProgress::Length(remaining) => {
+                    if let Some(piece) =
+                        take_data(io, remaining, BodyProgress::Length, BodyProgress::Done)
+                    {
+                        return Ok(Some(piece));
+                    }
+                }
+                BodyProgress::Chunked(state) => {
+                    let buffered = io.buffered();
+                    if let Some(piece) = step_chunked(io, state)? {
+                        return Ok(Some(piece));
+                    }
+                    if io.body.get() != BodyProgress::Chunked(state) || io.buffered() != buffered {
+                        continue; // progress without data: a size line, a CRLF, a trailer
+                    }
+                }
+            }
+            self.fill(io).await?;
+        }
+    }
+
+    /// Waits for more body bytes, within the body read timeout.
+    async fn fill(&self, io: &ConnIo) -> Result<(), HttpError> {
+        let want = (self.limit + MAX_LINE).clamp(16 * 1024, 1 << 20);
+        match timeout(io.body_read_timeout, io.read_more(want)).await {
+            Ok(Ok(0)) => Err(HttpError::bad_request(
+                "connection closed inside the request body",
+            )),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(HttpError::bad_request(format!(
+                "reading the request body: {e}"
+            ))),
+            Err(_) => Err(HttpError::new(
+                408,
+                format!(
+                    "request body not received within {}",
+                    secs(io.body_read_timeout)
+                ),
+            )),
+        }
+    }
+}
+
+/// Takes up to `remaining` buffered body bytes; sets the next progress.
+fn take_data(
+    io: &ConnIo,
+    remaining: u64,
+    more: fn(u64) -> BodyProgress,
+    finished: BodyProgress,
+) -> Option<Vec<u8>> {
+    io.with_unread(|unread| {
+        if unread.is_empty() {
+            return (0, None);
+        }
+        let n = unread
+            .len()
+            .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        let left = remaining - n as u64;
+        io.body.set(if left == 0 { finished } else { more(left) });
+        (n, Some(unread[..n].to_vec()))
+    })
+}
+
+/// Advances the chunked decoder over buffered bytes; returns data when it has some.
+fn step_chunked(io: &ConnIo, state: ChunkState) -> Result<Option<Vec<u8>>, HttpError> {
+    let bad = |what: &str| HttpError::bad_request(format!("bad chunked encoding: {what}"));
+    match state {
+        ChunkState::Data(remaining) => Ok(take_data(
+            io,
+            remaining,
+            |left| BodyProgress::Chunked(ChunkState::Data(left)),
+            BodyProgress::Chunked(ChunkState::DataEnd),
+        )),
+        ChunkState::Size => io.with_unread(|unread| match httparse::parse_chunk_size(unread) {
+            Ok(httparse::Status::Complete((used, 0))) => {
+                io.body.set(BodyProgress::Chunked(ChunkState::Trailers));
+                (used, Ok(None))
+            }
+            Ok(httparse::Status::Complete((used, size))) => {
+                io.body.set(BodyProgress::Chunked(ChunkState::Data(size)));
+                (used, Ok(None))
+            }
+            Ok(httparse::Status::Partial) if unread.len() > MAX_LINE => {
+                (0, Err(bad("chunk-size line too long")))
+            }
+            Ok(httparse::Status::Partial) => (0, Ok(None)),
+            Err(_) => (0, Err(bad("invalid chunk size"))),
+        }),
+        ChunkState::DataEnd => io.with_unread(|unread| match unread {
+            [b'\r', b'\n', ..] => {
+                io.body.set(BodyProgress::Chunked(ChunkState::Size));
+                (2, Ok(None))
+            }
+            [] | [b'\r'] => (0, Ok(None)),
+            _ => (0, Err(bad("chunk data not followed by CRLF"))),
+        }),
+        ChunkState::Trailers => io.with_unread(|unread| {
+            // Trailer fields are accepted and ignored; an empty line ends the body.
+            let Some(end) = unread.iter().position(|&b| b == b'\n') else {
+                return if unread.len() > MAX_LINE {
+                    (0, Err(bad("trailer line too long")))
+                } else {
+                    (0, Ok(None))
+                };
+            };
+            if end == 0 || (end == 1 && unread[0] == b'\r') {
+                io.body.set(BodyProgress::Done);
+            } else if unread[..end].contains(&b'\r') && unread[end - 1] != b'\r' {
+                return (0, Err(bad("bare CR in a trailer")));
+            }
+            (end + 1, Ok(None))
+        }),
+    }
+}
+
+pub(crate) fn too_large(limit: usize) -> HttpError {
+    HttpError::new(
+        413,
+        format!("request body larger than the limit of {limit} bytes"),
+    )
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}

@@ -1,0 +1,94 @@
+//! Server limits and timeouts, with the defaults users of uvicorn and nginx expect.
+
+use std::io;
+use std::time::Duration;
+
+use crate::parse::HeadLimits;
+
+/// Limits and timeouts for a [`crate::Server`]. Start from `ServerConfig::default()`.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Longest request line (method, target, version); over it: 414. Default 8 KiB.
+    pub max_request_line: usize,
+    /// Largest header section; over it: 431. Default 16 KiB.
+    pub max_header_bytes: usize,
+    /// Most header fields; over it: 431. Default 100.
+    pub max_headers: usize,
+    /// Largest request body; a declared length over it is answered 413 without reading
+    /// the body, a chunked body is cut off at it. Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// Time allowed for a request's head, from its first byte (and for a new
+    /// connection's first request, from the accept); then 408 and close. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// How long an idle keep-alive connection is kept (uvicorn's default). Default 5 s.
+    pub keep_alive_timeout: Duration,
+    /// Longest wait for each piece of a request body; then 408. Default 30 s.
+    pub body_read_timeout: Duration,
+    /// Longest wait for the client to take response bytes; then close. Default 30 s.
+    pub write_timeout: Duration,
+    /// Connections served at once. Further clients wait in the listen backlog (they
+    /// are accepted as others close) rather than getting a 503. Default 10,000.
+    pub max_connections: usize,
+    /// On shutdown, how long in-flight requests may take to finish. Default 10 s.
+    pub shutdown_deadline: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            max_request_line: 8 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_headers: 100,
+            max_body_bytes: 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(5),
+            body_read_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
+            max_connections: 10_000,
+            shutdown_deadline: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Checks that every setting makes sense, naming the one that does not.
+    pub fn validate(&self) -> io::Result<()> {
+        let bad = |what: &str| {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                what.to_string(),
+            ))
+        };
+        if self.max_request_line < 16 {
+            return bad("max_request_line must be at least 16 bytes");
+        }
+        if self.max_header_bytes < self.max_request_line {
+            return bad("max_header_bytes must be at least max_request_line");
+        }
+        if self.max_headers == 0 {
+            return bad("max_headers must be at least 1 (HTTP/1.1 requires Host)");
+        }
+        if self.max_connections == 0 {
+            return bad("max_connections must be at least 1");
+        }
+        for (name, d) in [
+            ("header_read_timeout", self.header_read_timeout),
+            ("keep_alive_timeout", self.keep_alive_timeout),
+            ("body_read_timeout", self.body_read_timeout),
+            ("write_timeout", self.write_timeout),
+        ] {
+            if d.is_zero() {
+                return bad(&format!("{name} must be above zero"));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn head_limits(&self) -> HeadLimits {
+        HeadLimits {
+            max_request_line: self.max_request_line,
+            max_header_bytes: self.max_header_bytes,
+            max_headers: self.max_headers,
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! One connection: read heads, run each request through the app, write responses.
+//!
+//! Pipelining falls out of the order of operations: responses are appended to one
+//! output buffer, and the buffer is written only when the loop is about to wait for
+//! more input (or is large). So every request already in the read buffer is answered
+//! before the one `write` that sends the whole batch.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use simmer_reactor::net::TcpStream;
+use simmer_reactor::time::timeout;
+
+use crate::body::{too_large, BodyReader};
+use crate::conn_io::{BodyProgress, ConnIo};
+use crate::error::HttpError;
+use crate::handler::CatchPanic;
+use crate::method::Method;
+use crate::parse::{parse_head, Framing, Head, Parsed};
+use crate::request::Request;
+use crate::response::{Body, IntoResponse};
+use crate::select::{select, Either};
+use crate::server::Shared;
+use crate::write::{write_chunk, write_response, Sent, LAST_CHUNK};
+
+/// Write the batch early once this much is waiting.
+const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// After answering an error mid-request, read and discard at most this much (for at
+/// most a second) so the client sees the answer instead of a reset.
+const LINGER_BYTES: usize = 1 << 20;
+
+/// What to do after a response.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    KeepGoing,
+    Close,
+    /// Close, but unread request bytes may be in flight: linger first.
+    CloseAfterDraining,
+}
+
+/// What waiting for a head produced.
+enum Incoming {
+    Request(Head, Vec<u8>),
+    Close,
+    Reject(HttpError),
+}
+
+/// Serves one connection until it closes; `slot` is its entry in the server.
+pub(crate) async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Rc<Shared>,
+    slot: usize,
+) {
+    let _slot = SlotGuard {
+        shared: &shared,
+        slot,
+    };
+    let _ = stream.set_nodelay(true); // responses are written whole; don't delay them
+    let io = Rc::new(ConnIo::new(stream, shared.config.body_read_timeout));
+    let mut out = Vec::with_capacity(4096);
+    let mut first = true;
+    loop {
+        let next = match next_head(&io, &shared, slot, &mut out, first).await {
+            Incoming::Request(head, bytes) => {
+                handle(&io, &shared, head, bytes, peer, &mut out).await
+            }
+            Incoming::Reject(error) => {
+                let response = error.into_response();
+                write_response(&mut out, &response, closing());
+                Next::CloseAfterDraining
+            }
+            Incoming::Close => Next::Close,
+        };
+        first = false;
+        match next {
+            Next::KeepGoing if out.len() < FLUSH_THRESHOLD => continue,
+            Next::KeepGoing => {
+                if flush(&io, &shared, &mut out).await.is_err() {
+                    return;
+                }
+            }
+            Next::Close | Next::CloseAfterDraining => {
+                if flush(&io, &shared, &mut out).await.is_ok() && next == Next::CloseAfterDraining {
+                    linger(&io).await;
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Frees the connection's slot in the server however the task ends.
+struct SlotGuard<'a> {
+    shared: &'a Shared,
+    slot: usize,
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        self.shared.close_slot(self.slot);
+    }
+}
+
+fn closing() -> crate::write::Framing {
+    crate::write::Framing {
+        version: crate::method::Version::Http11,
+        keep_alive: false,
+        head_request: false,
+    }
+}
+
+/// Waits for the next complete head, flushing finished responses before any wait.
+async fn next_head(
+    io: &ConnIo,
+    shared: &Shared,
+    slot: usize,
+    out: &mut Vec<u8>,
+    first: bool,
+) -> Incoming {
+    let config = &shared.config;
+    let limits = config.head_limits();
+    let max_buffer = config.max_header_bytes + 4096;
+    let mut first_byte_at = (io.buffered() > 0).then(Instant::now);
+    let accepted_at = Instant::now();
+    loop {
+        let parsed = io.with_unread(|unread| match parse_head(unread, &limits) {
+            Parsed::Complete(head) => {
+                let len = head.len;
+                (len, Some(Incoming::Request(head, unread[..len].to_vec())))
+            }
+            Parsed::Invalid(e) => (0, Some(Incoming::Reject(e))),
+            Parsed::Partial => (0, None),
+        });
+        if let Some(incoming) = parsed {
+            return incoming;
+        }
+        if !out.is_empty() && flush(io, shared, out).await.is_err() {
+            return Incoming::Close;
+        }
+        let read = if io.buffered() == 0 && first_byte_at.is_none() && !first {
+            // Idle keep-alive connection: close on the idle timeout or on shutdown.
+            let idle = timeout(config.keep_alive_timeout, io.read_more(max_buffer));
+            match select(idle, shared.draining(slot)).await {
+                Either::Left(Ok(read)) => read,
+                Either::Left(Err(_)) | Either::Right(()) => return Incoming::Close,
+            }
+        } else {
+            // A request is (or, on a new connection, should be) on its way: the
+            // header timeout runs from its first byte, or from the accept.
+            let started = first_byte_at.unwrap_or(accepted_at);
+            let left = config.header_read_timeout.saturating_sub(started.elapsed());
+            match timeout(left, io.read_more(max_buffer)).await {
+                Ok(read) => read,
+                Err(_) if io.buffered() == 0 => return Incoming::Close,
+                Err(_) => {
+                    return Incoming::Reject(HttpError::new(
+                        408,
+                        format!(
+                            "request header not received within {:.1} s",
+                            config.header_read_timeout.as_secs_f64()
+                        ),
+                    ))
+                }
+            }
+        };
+        match read {
+            Ok(0) | Err(_) => return Incoming::Close,
+            Ok(_) => {
+                first_byte_at.get_or_insert_with(Instant::now);
+            }
+        }
+    }
+}
+
+/// Runs one request through the app and appends its response to `out`.
+async fn handle(
+    io: &Rc<ConnIo>,
+    shared: &Shared,
+    head: Head,
+    bytes: Vec<u8>,
+    peer: SocketAddr,
+    out: &mut Vec<u8>,
+) -> Next {
+    let config = &shared.config;
+    let version = head.version;
+    let head_request = head.method == Method::Head;
+    let mut keep_alive = head.keep_alive;
+    if let Framing::Length(n) = head.framing {
+        if n > config.max_body_bytes as u64 {
+            // Refused without reading the body.
+            write_response(
+                out,
+                &too_large(config.max_body_bytes).into_response(),
+                closing(),
+            );
+            return Next::CloseAfterDraining;
+        }
+    }
+    io.body.set(BodyProgress::start(head.framing));
+    io.owes_continue
+        .set(head.expect_continue && head.framing != Framing::Empty);
+    if io.owes_continue.get() && !out.is_empty() && flush(io, shared, out).await.is_err() {
+        return Next::Close;
+    }
+    let body = BodyReader::new(Some(Rc::clone(io)), config.max_body_bytes);
+    let req = Request::new(head, bytes, body, Rc::clone(&shared.app.state), Some(peer));
+    let mut response = match CatchPanic(shared.app.run_from(0, req)).await {
+        Ok(response) => response,
+        Err(message) => {
+            eprintln!("simmer-http: request from {peer} panicked in middleware: {message}");
+            HttpError::new(500, "Internal Server Error").into_response()
+        }
+    };
+    let body_finished = skip_buffered_body(io);
+    keep_alive &= body_finished && !io.owes_continue.get() && !shared.is_draining();
+    let how = crate::write::Framing {
+        version,
+        keep_alive,
+        head_request,
+    };
+    let sent = write_response(out, &response, how);
+    if sent != Sent::Complete {
+        let Body::Stream(stream) = &mut response.body else {
+            unreachable!("only stream bodies are sent in pieces");
+        };
+        if flush(io, shared, out).await.is_err() {
+            return Next::Close;
+        }
+        while let Some(piece) = stream.next().await {
+            match sent {
+                Sent::Chunked => write_chunk(out, &piece),
+                _ => out.extend_from_slice(&piece),
+            }
+            if flush(io, shared, out).await.is_err() {
+                return Next::Close;
+            }
+        }
+        if sent == Sent::Chunked {
+            out.extend_from_slice(LAST_CHUNK);
+        } else {
+            keep_alive = false; // HTTP/1.0: the close ends the body
+        }
+    }
+    match (keep_alive, body_finished) {
+        (true, _) => Next::KeepGoing,
+        (false, true) => Next::Close,
+        (false, false) => Next::CloseAfterDraining,
+    }
+}
+
+/// If the handler left the body unread but it is all buffered, skip it so the next
+/// request can be read; returns false if the connection must close instead.
+fn skip_buffered_body(io: &ConnIo) -> bool {
+    match io.body.get() {
+        BodyProgress::Done => true,
+        BodyProgress::Length(left) if io.buffered() as u64 >= left => {
+            io.with_unread(|_| (left as usize, ()));
+            io.body.set(BodyProgress::Done);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Writes the output buffer, within the write timeout.
+async fn flush(io: &ConnIo, shared: &Shared, out: &mut Vec<u8>) -> Result<(), ()> {
+    let written = timeout(shared.config.write_timeout, io.stream.write_all(out)).await;
+    out.clear();
+    match written {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+/// Half-closes, then reads and discards what the client still sends (bounded in
+/// bytes and time), so that closing does not turn into a reset that destroys the
+/// response before the client reads it.
+async fn linger(io: &ConnIo) {
+    let _ = io.stream.shutdown(std::net::Shutdown::Write);
+    let mut discarded = 0;
+    let mut scratch = [0u8; 4096];
+    let drain = async {
+        while discarded < LINGER_BYTES {
+            match io.stream.read(&mut scratch).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => discarded += n,
+            }
+        }
+    };
+    let _ = timeout(std::time::Duration::from_secs(1), drain).await;
+}

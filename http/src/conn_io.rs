@@ -1,0 +1,142 @@
+//! The parts of a connection that the connection loop and the request body share: the
+//! socket, the read buffer (reused for every request), and the body's progress.
+
+use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
+use std::io;
+use std::task::Poll;
+use std::time::Duration;
+
+use simmer_reactor::net::TcpStream;
+
+use crate::parse::Framing;
+
+/// Initial read buffer; it grows (up to the header limit) only for large heads.
+const INITIAL_BUFFER: usize = 8 * 1024;
+
+/// One connection's socket and buffered input.
+pub(crate) struct ConnIo {
+    pub(crate) stream: TcpStream,
+    input: RefCell<InputBuf>,
+    /// How the current request's body is framed and how much of it is left.
+    pub(crate) body: Cell<BodyProgress>,
+    /// The current request asked for `100 Continue` and has not been sent it yet.
+    pub(crate) owes_continue: Cell<bool>,
+    /// Limit on waiting for each piece of a request body.
+    pub(crate) body_read_timeout: Duration,
+}
+
+/// How much of the current request's body is still to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyProgress {
+    /// Everything was read (or there was no body).
+    Done,
+    /// This many bytes of a Content-Length body remain.
+    Length(u64),
+    /// Inside a chunked body.
+    Chunked(ChunkState),
+    /// Reading failed (bad framing, too large, timeout): the connection must close.
+    Broken,
+}
+
+/// Where a chunked decoder is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChunkState {
+    /// Expecting a chunk-size line.
+    Size,
+    /// Inside chunk data, this many bytes left.
+    Data(u64),
+    /// Expecting the CRLF after chunk data.
+    DataEnd,
+    /// After the last chunk: trailer lines until an empty line.
+    Trailers,
+}
+
+impl BodyProgress {
+    pub(crate) fn start(framing: Framing) -> BodyProgress {
+        match framing {
+            Framing::Empty => BodyProgress::Done,
+            Framing::Length(n) => BodyProgress::Length(n),
+            Framing::Chunked => BodyProgress::Chunked(ChunkState::Size),
+        }
+    }
+}
+
+/// A reusable buffer: bytes `start..end` are read but not yet consumed.
+struct InputBuf {
+    bytes: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl ConnIo {
+    pub(crate) fn new(stream: TcpStream, body_read_timeout: Duration) -> ConnIo {
+        ConnIo {
+            stream,
+            input: RefCell::new(InputBuf {
+                bytes: vec![0; INITIAL_BUFFER],
+                start: 0,
+                end: 0,
+            }),
+            body: Cell::new(BodyProgress::Done),
+            owes_continue: Cell::new(false),
+            body_read_timeout,
+        }
+    }
+
+    /// Runs `f` on the unread bytes; it returns how many it consumed and a value.
+    pub(crate) fn with_unread<R>(&self, f: impl FnOnce(&[u8]) -> (usize, R)) -> R {
+        let mut input = self.input.borrow_mut();
+        let (used, result) = f(&input.bytes[input.start..input.end]);
+        input.start += used;
+        if input.start == input.end {
+            input.start = 0;
+            input.end = 0;
+        }
+        result
+    }
+
+    /// How many unread bytes are buffered.
+    pub(crate) fn buffered(&self) -> usize {
+        let input = self.input.borrow();
+        input.end - input.start
+    }
+
+    /// Reads more bytes from the socket into the buffer, making room up to `max_buffer`
+    /// bytes of unread data. `Ok(0)` means the peer closed.
+    pub(crate) async fn read_more(&self, max_buffer: usize) -> io::Result<usize> {
+        self.input.borrow_mut().make_room(max_buffer);
+        poll_fn(|cx| {
+            let mut input = self.input.borrow_mut();
+            let end = input.end;
+            if end == input.bytes.len() {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::OutOfMemory,
+                    "read buffer full",
+                )));
+            }
+            let result = self.stream.poll_read(cx, &mut input.bytes[end..]);
+            if let Poll::Ready(Ok(n)) = result {
+                input.end += n;
+            }
+            result
+        })
+        .await
+    }
+}
+
+impl InputBuf {
+    /// Moves unread bytes to the front, and grows the buffer (to at most `max`) if it
+    /// is full.
+    fn make_room(&mut self, max: usize) {
+        if self.start > 0 {
+            self.bytes.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.bytes.len() && self.bytes.len() < max {
+            let grown = (self.bytes.len() * 2).min(max.max(INITIAL_BUFFER));
+            self.bytes.resize(grown, 0);
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! Request heads: httparse checks the syntax; this file applies RFC 9112's rules that
+//! httparse leaves to the server (Host, Content-Length, Transfer-Encoding, versions,
+//! limits) and decides how the body is framed.
+//!
+//! Every problem becomes an [`HttpError`] with the status the RFC asks for; the
+//! connection answers it and closes.
+
+use crate::error::HttpError;
+use crate::method::{Method, Version};
+
+/// Byte range `start..end` inside the request head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+impl Span {
+    fn of(outer: &[u8], inner: &[u8]) -> Span {
+        let start = inner.as_ptr() as usize - outer.as_ptr() as usize;
+        Span {
+            start: start as u32,
+            end: (start + inner.len()) as u32,
+        }
+    }
+
+    pub(crate) fn get(self, bytes: &[u8]) -> &[u8] {
+        &bytes[self.start as usize..self.end as usize]
+    }
+}
+
+/// How the request body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// No body.
+    Empty,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// The limits that apply while reading a head.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeadLimits {
+    pub(crate) max_request_line: usize,
+    pub(crate) max_header_bytes: usize,
+    pub(crate) max_headers: usize,
+}
+
+/// A complete, validated request head.
+#[derive(Debug)]
+pub(crate) struct Head {
+    pub(crate) method: Method,
+    pub(crate) version: Version,
+    /// The request target (path and query), as sent.
+    pub(crate) target: Span,
+    /// (name, value) spans.
+    pub(crate) headers: Vec<(Span, Span)>,
+    /// Bytes of the head, including the blank line (and any leading empty lines).
+    pub(crate) len: usize,
+    pub(crate) framing: Framing,
+    /// The client wants the connection kept open after this response.
+    pub(crate) keep_alive: bool,
+    /// `Expect: 100-continue`.
+    pub(crate) expect_continue: bool,
+}
+
+/// The outcome of looking at the start of the read buffer.
+#[derive(Debug)]
+pub(crate) enum Parsed {
+    /// A full head; the body (if any) starts at `head.len`.
+    Complete(Head),
+    /// Not all of it yet: read more.
+    Partial,
+    /// Answer with this error, then close.
+    Invalid(HttpError),
+}
+
+/// Headers parsed on the stack before falling back to a heap array.
+const STACK_HEADERS: usize = 32;
+
+/// Parses the head at the start of `buf`.
+pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits) -> Parsed {
+    if let Err(e) = check_request_line_length(buf, limits) {
+        return Parsed::Invalid(e);
+    }
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    let parsed = match parse_with(buf, &mut stack, limits) {
+        Err(httparse::Error::TooManyHeaders) if limits.max_headers > STACK_HEADERS => {
+            let mut heap = vec![httparse::EMPTY_HEADER; limits.max_headers + 1];
+            parse_with(buf, &mut heap, limits)
+        }
+        other => other,
+    };
+    match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => Parsed::Invalid(syntax_error(buf, e)),
+    }
+}
+
+fn parse_with<'b>(
+    buf: &'b [u8],
+    headers: &mut [httparse::Header<'b>],
+    limits: &HeadLimits,
+) -> Result<Parsed, httparse::Error> {
+    let mut req = httparse::Request::new(headers);
+    let len = match req.parse(buf)? {
+        httparse::Status::Partial => {
+            return Ok(if buf.len() > limits.max_header_bytes {
+                Parsed::Invalid(HttpError::new(431, "request header section too large"))
+            } else {
+                Parsed::Partial
+            });
+        }
+        httparse::Status::Complete(len) => len,
+    };
+    if len > limits.max_header_bytes {
+        return Ok(Parsed::Invalid(HttpError::new(
+            431,
+            "request header section too large",
+        )));
+    }
+    if req.headers.len() > limits.max_headers {
+        return Ok(Parsed::Invalid(HttpError::new(
+            431,
+            "too many header fields",
+        )));
+    }
+    let version = match req.version {
+        Some(0) => Version::Http10,
+        _ => Version::Http11,
+    };
+    let method = Method::from_token(req.method.unwrap_or_default());
+    let target = req.path.unwrap_or_default();
+    Ok(match validate(buf, req.headers, version) {
+        Ok(checked) => Parsed::Complete(Head {
+            method,
+            version,
+            target: Span::of(buf, target.as_bytes()),
+            headers: req
+                .headers
+                .iter()
+                .map(|h| (Span::of(buf, h.name.as_bytes()), Span::of(buf, h.value)))
+                .collect(),
+            len,
+            framing: checked.framing,
+            keep_alive: checked.keep_alive,
+            expect_continue: checked.expect_continue,
+        }),
+        Err(e) => Parsed::Invalid(e),
+    })
+}
+
+/// What the header checks decide.
+struct Checked {
+    framing: Framing,
+    keep_alive: bool,
+    expect_continue: bool,
+}
+
+/// The server's half of RFC 9112: Host, framing, connection options.
+fn validate(
+    _buf: &[u8],
+    headers: &[httparse::Header<'_>],
+    version: Version,
+) -> Result<Checked, HttpError> {
+    let mut hosts = 0;
+    let mut length: Option<u64> = None;
+    let mut codings: Vec<&[u8]> = Vec::new();
+    let mut close = false;
+    let mut keep_alive_token = false;
+    let mut expect_continue = false;
+    for h in headers {
+        let name = h.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"host") {
+            hosts += 1;
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            for n in comma_list(h.value) {
+                let n = parse_content_length(n)?;
+                if length.is_some_and(|seen| seen != n) {
+                    return Err(HttpError::bad_request("differing Content-Length values"));
+                }
+                length = Some(n);
+            }
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            codings.extend(comma_list(h.value));
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in comma_list(h.value) {
+                close |= token.eq_ignore_ascii_case(b"close");
+                keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            expect_continue = h.value.eq_ignore_ascii_case(b"100-continue");
+        }
+    }
+    if version == Version::Http11 && hosts == 0 {
+        return Err(HttpError::bad_request(
+            "missing Host header (required in HTTP/1.1)",
+        ));
+    }
+    if hosts > 1 {
+        return Err(HttpError::bad_request("more than one Host header"));
+    }
+    let framing = match (codings.is_empty(), length) {
+        (false, Some(_)) => {
+            return Err(HttpError::bad_request(
+                "both Content-Length and Transfer-Encoding (request smuggling risk)",
+            ))
+        }
+        (false, None) => chunked_framing(&codings)?,
+        (true, Some(0)) | (true, None) => Framing::Empty,
+        (true, Some(n)) => Framing::Length(n),
+    };
+    let keep_alive = match version {
+        Version::Http11 => !close,
+        Version::Http10 => keep_alive_token && !close,
+    };
+    Ok(Checked {
+        framing,
+        keep_alive,
+        expect_continue,
+    })
+}
+
+/// Transfer codings: the last must be `chunked` (else 400); simmer decodes only
+/// `chunked`, so any other coding is 501.
+fn chunked_framing(codings: &[&[u8]]) -> Result<Framing, HttpError> {
+    let is_chunked = |c: &[u8]| c.eq_ignore_ascii_case(b"chunked");
+    match codings.last() {
+        Some(last) if is_chunked(last) => {}
+        _ => {
+            return Err(HttpError::bad_request(
+                "Transfer-Encoding must end with chunked in a request",
+            ))
+        }
+    }
+    if codings.iter().filter(|c| is_chunked(c)).count() > 1 {
+        return Err(HttpError::bad_request("chunked applied more than once"));
+    }
+    if codings.len() > 1 {
+        return Err(HttpError::new(
+            501,
+            "unsupported transfer coding (only chunked is)",
+        ));
+    }
+    Ok(Framing::Chunked)
+}
+
+/// Digits only: no sign, no spaces inside, no hex, no overflow.
+fn parse_content_length(value: &[u8]) -> Result<u64, HttpError> {
+    let malformed = || HttpError::bad_request("malformed Content-Length");
+    if value.is_empty() || value.len() > 19 || !value.iter().all(u8::is_ascii_digit) {
+        return Err(malformed());
+    }
+    value.iter().try_fold(0u64, |n, d| {
+        n.checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(d - b'0')))
+            .ok_or_else(malformed)
+    })
+}
+
+/// Elements of a comma-separated header value, trimmed of spaces and tabs; empty
+/// elements are skipped as RFC 9110 allows.
+fn comma_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(trim_ows)
+        .filter(|s| !s.is_empty())
+}
+
+fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// 414 when the request line (after any leading empty lines) is over the limit.
+fn check_request_line_length(buf: &[u8], limits: &HeadLimits) -> Result<(), HttpError> {
+    let line = request_line(buf);
+    let too_long = match line {
+        Some(line) => line.len() > limits.max_request_line,
+        None => skip_empty_lines(buf).len() > limits.max_request_line,
+    };
+    if too_long {
+        return Err(HttpError::new(414, "request line too long"));
+    }
+    Ok(())
+}
+
+/// The first line after leading empty lines, without its line ending, if complete.
+fn request_line(buf: &[u8]) -> Option<&[u8]> {
+    let rest = skip_empty_lines(buf);
+    let end = rest.iter().position(|&b| b == b'\n')?;
+    let line = &rest[..end];
+    Some(line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+fn skip_empty_lines(mut buf: &[u8]) -> &[u8] {
+    loop {
+        match buf {
+            [b'\r', b'\n', rest @ ..] | [b'\n', rest @ ..] => buf = rest,
+            _ => return buf,
+        }
+    }
+}
+
+/// Turns httparse's error into the status RFC 9112 asks for.
+fn syntax_error(buf: &[u8], error: httparse::Error) -> HttpError {
+    match error {
+        httparse::Error::Version => version_error(buf),
+        httparse::Error::TooManyHeaders => HttpError::new(431, "too many header fields"),
+        httparse::Error::Token => HttpError::bad_request("invalid method or header token"),
+        httparse::Error::HeaderName => HttpError::bad_request(
+            "invalid header name (whitespace before the colon, obs-fold or a control byte)",
+        ),
+        httparse::Error::HeaderValue => {
+            HttpError::bad_request("invalid header value (control byte or bare CR)")
+        }
+        httparse::Error::NewLine => HttpError::bad_request("invalid line ending (bare CR)"),
+        httparse::Error::Status => HttpError::bad_request("invalid request line"),
+    }
+}
+
+/// httparse says "version" both for `HTTP/2.0` (505) and for a target with spaces in
+/// it (the version slot then holds part of the target: 400). Look at the line itself.
+fn version_error(buf: &[u8]) -> HttpError {
+    let line = request_line(buf).unwrap_or(buf);
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    match parts.as_slice() {
+        [_, _, version] if is_version_token(version) => {
+            HttpError::new(505, "only HTTP/1.0 and HTTP/1.1 are supported")
+        }
+        [_, _, _, _, ..] => HttpError::bad_request("whitespace in the request target"),
+        _ => HttpError::bad_request("malformed request line"),
+    }
+}
+
+/// `HTTP/<digit>.<digit>` or `HTTP/<digit>`.
+fn is_version_token(token: &[u8]) -> bool {
+    match token.strip_prefix(b"HTTP/") {
+        Some([major]) => major.is_ascii_digit(),
+        Some([major, b'.', minor]) => major.is_ascii_digit() && minor.is_ascii_digit(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: HeadLimits = HeadLimits {
+        max_request_line: 8192,
+        max_header_bytes: 16384,
+        max_headers: 100,
+    };
+
+    fn status_of(raw: &[u8]) -> Option<u16> {
+        match parse_head(raw, &LIMITS) {
+            Parsed::Invalid(e) => Some(e.status().0),
+            Parsed::Complete(_) => None,
+            Parsed::Partial => Some(0),
+        }
+    }
+
+    /// Table of (request, expected status; None = accepted, 0 = partial).
+    macro_rules! cases {
+        ($($name:ident: $raw:expr => $want:expr;)*) => {
+            $( #[test] fn $name() { assert_eq!(status_of($raw), $want, "{:?}", String::from_utf8_lossy($raw)); } )*
+        };
+    }
+
+    cases! {
+        plain_get: b"GET / HTTP/1.1\r\nHost: a\r\n\r\n" => None;
+        http10_without_host: b"GET / HTTP/1.0\r\n\r\n" => None;
+        leading_empty_line: b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n" => None;
+        partial: b"GET / HTTP/1.1\r\nHost: a\r\n" => Some(0);
+        missing_host: b"GET / HTTP/1.1\r\n\r\n" => Some(400);
+        two_hosts: b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n" => Some(400);
+        cl_and_te: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n" => Some(400);
+        differing_cl: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n" => Some(400);
+        same_cl_twice: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n" => None;
+        cl_sign: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\n" => Some(400);
+        cl_inner_space: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n" => Some(400);
+        cl_hex: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n" => Some(400);
+        cl_overflow: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n" => Some(400);
+        te_not_last_chunked: b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n" => Some(400);
+        te_unknown: b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" => Some(501);
+        te_only_unknown: b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: foo\r\n\r\n" => Some(400);
+        obs_fold: b"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n" => Some(400);
+        space_before_colon: b"GET / HTTP/1.1\r\nHost : a\r\n\r\n" => Some(400);
+        bare_cr: b"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n" => Some(400);
+        nul_in_value: b"GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n" => Some(400);
+        control_in_value: b"GET / HTTP/1.1\r\nHost: a\x01b\r\n\r\n" => Some(400);
+        bad_method: b"G(T / HTTP/1.1\r\nHost: a\r\n\r\n" => Some(400);
+        space_in_target: b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n" => Some(400);
+        http2: b"GET / HTTP/2.0\r\nHost: a\r\n\r\n" => Some(505);
+        http12: b"GET / HTTP/1.2\r\nHost: a\r\n\r\n" => Some(505);
+    }
+
+    #[test]
+    fn long_request_line_is_414_even_before_it_ends() {
+        let mut raw = b"GET /".to_vec();
+        raw.extend(std::iter::repeat_n(b'a', 9000));
+        assert_eq!(status_of(&raw), Some(414));
+    }
+
+    #[test]
+    fn large_or_numerous_headers_are_431() {
+        let mut raw = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
+        for i in 0..101 {
+            raw.extend(format!("X-{i}: v\r\n").bytes());
+        }
+        raw.extend(b"\r\n");
+        assert_eq!(status_of(&raw), Some(431));
+        let mut raw = b"GET / HTTP/1.1\r\nHost: a\r\nX: ".to_vec();
+        raw.extend(std::iter::repeat_n(b'v', 17000));
+        assert_eq!(status_of(&raw), Some(431), "partial but already too large");
+    }
+
+    #[test]
+    fn keep_alive_rules() {
+        let ka = |raw: &[u8]| match parse_head(raw, &LIMITS) {
+            Parsed::Complete(h) => h.keep_alive,
+            other => panic!("{other:?}"),
+        };
+        assert!(ka(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assert!(!ka(
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        ));
+        assert!(!ka(b"GET / HTTP/1.0\r\n\r\n"));
+        assert!(ka(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
+    }
+}

@@ -1,0 +1,225 @@
+//! `Request`: what a handler receives — method, path, parameters, headers, body, state.
+
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::str::FromStr;
+
+use crate::body::BodyReader;
+use crate::error::HttpError;
+use crate::method::{Method, Version};
+use crate::parse::{Head, Span};
+use crate::percent;
+
+/// Application state registered on the router, by type (FastAPI's dependencies,
+/// axum's `State`).
+pub(crate) type StateMap = HashMap<TypeId, Rc<dyn Any>>;
+
+/// An HTTP request. Handlers take it by value: `async fn handler(req: Request)`.
+pub struct Request {
+    method: Method,
+    version: Version,
+    /// The head's bytes; `target` and `headers` point into them.
+    head: Vec<u8>,
+    target: Span,
+    headers: Vec<(Span, Span)>,
+    /// Path parameters from the route pattern, percent-decoded.
+    params: Vec<(Rc<str>, String)>,
+    body: BodyReader,
+    state: Rc<StateMap>,
+    peer: Option<SocketAddr>,
+}
+
+impl Request {
+    pub(crate) fn new(
+        head: Head,
+        bytes: Vec<u8>,
+        body: BodyReader,
+        state: Rc<StateMap>,
+        peer: Option<SocketAddr>,
+    ) -> Request {
+        Request {
+            method: head.method,
+            version: head.version,
+            head: bytes,
+            target: head.target,
+            headers: head.headers,
+            params: Vec::new(),
+            body,
+            state,
+            peer,
+        }
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The protocol version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The request target as sent: path and query, still percent-encoded.
+    pub fn target(&self) -> &str {
+        // httparse accepts only visible ASCII in the target.
+        std::str::from_utf8(self.target.get(&self.head)).unwrap_or("/")
+    }
+
+    /// The path, still percent-encoded (`/items/a%20b`).
+    pub fn path(&self) -> &str {
+        let target = self.target();
+        target.split_once('?').map_or(target, |(path, _)| path)
+    }
+
+    /// The raw query string after `?`, if any.
+    pub fn query_string(&self) -> Option<&str> {
+        self.target().split_once('?').map(|(_, q)| q)
+    }
+
+    /// The first query parameter called `name`, percent-decoded (`?q=a+b` → `"a b"`).
+    pub fn query(&self, name: &str) -> Option<String> {
+        percent::query_pairs(self.query_string()?)
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The query parameter `name` parsed as `T`; a value that does not parse is a 422
+    /// naming the parameter, as FastAPI's validation errors do.
+    pub fn query_as<T: FromStr>(&self, name: &str) -> Result<Option<T>, HttpError>
+    where
+        T::Err: fmt::Display,
+    {
+        self.query(name)
+            .map(|v| parse_value("query parameter", name, &v))
+            .transpose()
+    }
+
+    /// All query parameters, percent-decoded, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        self.query_string()
+            .map(|q| {
+                percent::query_pairs(q)
+                    .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The path parameter `name` from the route pattern (`/items/{id}`), decoded.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The path parameter `name` parsed as `T` (a 422 if it does not parse).
+    pub fn param_as<T: FromStr>(&self, name: &str) -> Result<T, HttpError>
+    where
+        T::Err: fmt::Display,
+    {
+        let value = self
+            .param(name)
+            .ok_or_else(|| HttpError::new(500, format!("route has no parameter {name:?}")))?;
+        parse_value("path parameter", name, value)
+    }
+
+    /// The first header called `name` (case-insensitive), if it is valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_bytes(name)
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The first header called `name` (case-insensitive), as bytes.
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// Every header, in order, as (name, value bytes).
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.headers.iter().map(|(name, value)| {
+            // httparse accepts only token characters in names.
+            (
+                std::str::from_utf8(name.get(&self.head)).unwrap_or(""),
+                value.get(&self.head),
+            )
+        })
+    }
+
+    /// The client's address.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// State of type `T` registered with [`crate::Router::state`].
+    pub fn state<T: 'static>(&self) -> Option<&T> {
+        self.state.get(&TypeId::of::<T>())?.downcast_ref()
+    }
+
+    /// The whole body (413 if it is over the server's limit).
+    pub async fn body(&mut self) -> Result<Vec<u8>, HttpError> {
+        self.body.collect().await
+    }
+
+    /// The whole body as UTF-8 text (400 if it is not UTF-8).
+    pub async fn text(&mut self) -> Result<String, HttpError> {
+        String::from_utf8(self.body().await?)
+            .map_err(|e| HttpError::bad_request(format!("request body is not UTF-8: {e}")))
+    }
+
+    /// The next piece of the body as it arrives, or `None` at its end (streaming).
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, HttpError> {
+        self.body.chunk().await
+    }
+
+    /// The body parsed as JSON. Invalid JSON, or JSON of the wrong shape, is a 422 whose
+    /// message says what was wrong and where, as FastAPI does.
+    #[cfg(feature = "json")]
+    pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, HttpError> {
+        let body = self.body().await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| HttpError::new(422, format!("invalid JSON body: {e}")))
+    }
+
+    pub(crate) fn set_params(&mut self, params: Vec<(Rc<str>, String)>) {
+        self.params = params;
+    }
+}
+
+fn parse_value<T: FromStr>(kind: &str, name: &str, value: &str) -> Result<T, HttpError>
+where
+    T::Err: fmt::Display,
+{
+    value.parse().map_err(|e| {
+        HttpError::new(
+            422,
+            format!(
+                "{kind} {name:?}: {value:?} is not a valid {}: {e}",
+                short_type_name::<T>()
+            ),
+        )
+    })
+}
+
+/// `i64` rather than `core::primitive::i64`.
+fn short_type_name<T>() -> Cow<'static, str> {
+    let full = std::any::type_name::<T>();
+    Cow::Borrowed(full.rsplit("::").next().unwrap_or(full))
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("target", &self.target())
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}

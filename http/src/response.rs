@@ -1,0 +1,405 @@
+//! `Response` and `IntoResponse`: what handlers return.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use simmer_executor::JoinHandle;
+
+use crate::error::{Error, HttpError};
+use crate::status::StatusCode;
+
+/// A header name or value: borrowed from a constant or owned.
+pub type HeaderText = Cow<'static, str>;
+
+/// An HTTP response.
+pub struct Response {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: Vec<(HeaderText, HeaderText)>,
+    pub(crate) body: Body,
+    /// An error the handler returned, turned into a response by the router.
+    pub(crate) error: Option<Error>,
+}
+
+/// A response body.
+pub enum Body {
+    /// No body (Content-Length: 0).
+    Empty,
+    /// Constant bytes.
+    Static(&'static [u8]),
+    /// Owned bytes.
+    Bytes(Vec<u8>),
+    /// Produced over time: sent chunked on HTTP/1.1, close-delimited on HTTP/1.0.
+    Stream(BodyStream),
+}
+
+impl Body {
+    /// The length, when it is known in advance.
+    pub fn len(&self) -> Option<usize> {
+        match self {
+            Body::Empty => Some(0),
+            Body::Static(b) => Some(b.len()),
+            Body::Bytes(b) => Some(b.len()),
+            Body::Stream(_) => None,
+        }
+    }
+
+    /// True for a body known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
+    /// The bytes of a fixed body (`None` for a stream).
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Body::Empty => Some(&[]),
+            Body::Static(b) => Some(b),
+            Body::Bytes(b) => Some(b),
+            Body::Stream(_) => None,
+        }
+    }
+}
+
+const TEXT: &str = "text/plain; charset=utf-8";
+const JSON: &str = "application/json";
+
+impl Response {
+    /// An empty response with `status`.
+    pub fn new(status: StatusCode) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Body::Empty,
+            error: None,
+        }
+    }
+
+    /// 200 with a `text/plain; charset=utf-8` body.
+    pub fn text(body: impl Into<Cow<'static, str>>) -> Response {
+        let body = match body.into() {
+            Cow::Borrowed(s) => Body::Static(s.as_bytes()),
+            Cow::Owned(s) => Body::Bytes(s.into_bytes()),
+        };
+        Response::new(StatusCode::OK)
+            .with_body(body)
+            .with_header("content-type", TEXT)
+    }
+
+    /// 200 with an `application/octet-stream` body.
+    pub fn bytes(body: impl Into<Vec<u8>>) -> Response {
+        Response::new(StatusCode::OK)
+            .with_body(Body::Bytes(body.into()))
+            .with_header("content-type", "application/octet-stream")
+    }
+
+    /// 200 with `value` serialized as JSON.
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Response {
+        match serde_json::to_vec(value) {
+            Ok(body) => Response::json_bytes(body),
+            Err(e) => HttpError::new(500, format!("serializing the response: {e}")).into_response(),
+        }
+    }
+
+    /// 200 with bytes that already are JSON.
+    pub fn json_bytes(body: impl Into<Vec<u8>>) -> Response {
+        Response::new(StatusCode::OK)
+            .with_body(Body::Bytes(body.into()))
+            .with_header("content-type", JSON)
+    }
+
+    /// A redirect (`status` should be 301, 302, 303, 307 or 308) to `location`.
+    pub fn redirect(status: StatusCode, location: impl Into<HeaderText>) -> Response {
+        Response::new(status).with_header("location", location)
+    }
+
+    /// A body produced over time (FastAPI's `StreamingResponse`): `produce` runs as its
+    /// own task and sends pieces with [`BodySender::send`]; the response ends when it
+    /// returns. If the client goes away, `send` fails and the task is stopped.
+    pub fn stream<F, Fut>(produce: F) -> Response
+    where
+        F: FnOnce(BodySender) -> Fut,
+        Fut: Future + 'static,
+    {
+        let channel = Rc::new(RefCell::new(Channel::default()));
+        let sender = BodySender {
+            channel: Rc::clone(&channel),
+        };
+        let work = produce(sender);
+        let producer_channel = Rc::clone(&channel);
+        let producer = simmer_executor::spawn(async move {
+            work.await;
+            let mut chan = producer_channel.borrow_mut();
+            chan.finished = true;
+            if let Some(w) = chan.receiver.take() {
+                w.wake();
+            }
+        });
+        Response::new(StatusCode::OK)
+            .with_body(Body::Stream(BodyStream { channel, producer }))
+            .with_header("content-type", "application/octet-stream")
+    }
+
+    /// Sets the status.
+    pub fn with_status(mut self, status: StatusCode) -> Response {
+        self.status = status;
+        self
+    }
+
+    /// Adds a header (replacing one of the same name).
+    pub fn with_header(
+        mut self,
+        name: impl Into<HeaderText>,
+        value: impl Into<HeaderText>,
+    ) -> Response {
+        self.set_header(name, value);
+        self
+    }
+
+    /// Sets the body.
+    pub fn with_body(mut self, body: Body) -> Response {
+        self.body = body;
+        self
+    }
+
+    /// Adds a header (replacing one of the same name, compared case-insensitively).
+    pub fn set_header(&mut self, name: impl Into<HeaderText>, value: impl Into<HeaderText>) {
+        let name = name.into();
+        let value = value.into();
+        match self
+            .headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
+            Some(slot) => slot.1 = value,
+            None => self.headers.push((name, value)),
+        }
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The header called `name`, if set.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| &**v)
+    }
+
+    /// The headers set so far (Date, Content-Length and Connection are added when sent).
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers.iter().map(|(n, v)| (&**n, &**v))
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// The error this response stands for, if a handler returned one.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Anything a handler can return.
+pub trait IntoResponse {
+    /// Converts into a response.
+    fn into_response(self) -> Response;
+}
+
+impl IntoResponse for Response {
+    fn into_response(self) -> Response {
+        self
+    }
+}
+
+impl IntoResponse for &'static str {
+    fn into_response(self) -> Response {
+        Response::text(self)
+    }
+}
+
+impl IntoResponse for String {
+    fn into_response(self) -> Response {
+        Response::text(self)
+    }
+}
+
+impl IntoResponse for Vec<u8> {
+    fn into_response(self) -> Response {
+        Response::bytes(self)
+    }
+}
+
+impl IntoResponse for &'static [u8] {
+    fn into_response(self) -> Response {
+        Response::new(StatusCode::OK)
+            .with_body(Body::Static(self))
+            .with_header("content-type", "application/octet-stream")
+    }
+}
+
+impl IntoResponse for () {
+    fn into_response(self) -> Response {
+        Response::new(StatusCode::NO_CONTENT)
+    }
+}
+
+impl IntoResponse for StatusCode {
+    fn into_response(self) -> Response {
+        Response::text(self.reason()).with_status(self)
+    }
+}
+
+impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
+    fn into_response(self) -> Response {
+        self.1.into_response().with_status(self.0)
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        Response::text(self.message().to_string()).with_status(self.status())
+    }
+}
+
+impl IntoResponse for Error {
+    /// A 500 carrying the error; the router replaces it with the response of the
+    /// handler registered for the error's type, if any.
+    fn into_response(self) -> Response {
+        let mut response = match self.downcast_ref::<HttpError>() {
+            Some(http) => http.clone().into_response(),
+            None => Response::new(StatusCode::INTERNAL_SERVER_ERROR),
+        };
+        response.error = Some(self);
+        response
+    }
+}
+
+impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
+    fn into_response(self) -> Response {
+        match self {
+            Ok(t) => t.into_response(),
+            Err(e) => e.into_response(),
+        }
+    }
+}
+
+/// A JSON response body: `Json(value)` (FastAPI returns dicts; this is the same).
+#[cfg(feature = "json")]
+#[derive(Debug, Clone)]
+pub struct Json<T>(pub T);
+
+#[cfg(feature = "json")]
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        Response::json(&self.0)
+    }
+}
+
+/// The one-slot channel between a streaming producer and the connection.
+#[derive(Default)]
+struct Channel {
+    piece: Option<Vec<u8>>,
+    finished: bool,
+    receiver_gone: bool,
+    sender: Option<Waker>,
+    receiver: Option<Waker>,
+}
+
+/// The producer's end of a streaming body.
+pub struct BodySender {
+    channel: Rc<RefCell<Channel>>,
+}
+
+/// The client went away: the rest of a streamed body has nowhere to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamClosed;
+
+impl fmt::Display for StreamClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the client closed the connection")
+    }
+}
+
+impl std::error::Error for StreamClosed {}
+
+impl BodySender {
+    /// Sends the next piece; waits until the previous one was taken by the connection.
+    pub async fn send(&self, piece: impl Into<Vec<u8>>) -> Result<(), StreamClosed> {
+        let mut piece = Some(piece.into());
+        poll_fn(|cx| {
+            let mut chan = self.channel.borrow_mut();
+            if chan.receiver_gone {
+                return Poll::Ready(Err(StreamClosed));
+            }
+            if chan.piece.is_some() {
+                chan.sender = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            chan.piece = piece.take();
+            if let Some(w) = chan.receiver.take() {
+                w.wake();
+            }
+            Poll::Ready(Ok(()))
+        })
+        .await
+    }
+}
+
+/// The connection's end of a streaming body.
+pub struct BodyStream {
+    channel: Rc<RefCell<Channel>>,
+    producer: JoinHandle<()>,
+}
+
+impl BodyStream {
+    /// The next piece, or `None` once the producer has finished.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
+        let mut chan = self.channel.borrow_mut();
+        if let Some(piece) = chan.piece.take() {
+            if let Some(w) = chan.sender.take() {
+                w.wake();
+            }
+            return Poll::Ready(Some(piece));
+        }
+        if chan.finished {
+            return Poll::Ready(None);
+        }
+        chan.receiver = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Waits for the next piece.
+    pub async fn next(&mut self) -> Option<Vec<u8>> {
+        poll_fn(|cx| self.poll_next(cx)).await
+    }
+}
+
+impl Drop for BodyStream {
+    fn drop(&mut self) {
+        let mut chan = self.channel.borrow_mut();
+        chan.receiver_gone = true;
+        if let Some(w) = chan.sender.take() {
+            w.wake();
+        }
+        self.producer.abort();
+    }
+}
