@@ -1,0 +1,193 @@
+//! Limits and timeouts over a real socket: 414, 431, 413, 408, idle keep-alive.
+mod support;
+
+use std::io::{BufReader, Write};
+use std::time::{Duration, Instant};
+
+use simmer::http::{Request, Router, ServerConfig};
+use support::{exchange, read_response, read_to_close, serve, serve_with, status_of};
+
+fn app() -> Router {
+    Router::new()
+        .get("/", |_r| async { "root" })
+        .post("/echo", |mut req: Request| async move { req.body().await })
+}
+
+#[test]
+fn long_request_line_is_414() {
+    let server = serve(app);
+    let target = "a".repeat(9000);
+    let reply = server.raw(format!("GET /{target} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes());
+    assert_eq!(status_of(&reply), 414, "{reply}");
+}
+
+#[test]
+fn header_section_over_16k_is_431() {
+    let server = serve(app);
+    let big = "v".repeat(17 * 1024);
+    let reply = server.raw(format!("GET / HTTP/1.1\r\nHost: a\r\nX-Big: {big}\r\n\r\n").as_bytes());
+    assert_eq!(status_of(&reply), 431, "{reply}");
+}
+
+#[test]
+fn more_than_100_fields_is_431_and_the_limit_is_configurable() {
+    let fields: String = (0..101).map(|i| format!("X-{i}: v\r\n")).collect();
+    let request = format!("GET / HTTP/1.1\r\nHost: a\r\n{fields}Connection: close\r\n\r\n");
+    let server = serve(app);
+    assert_eq!(status_of(&server.raw(request.as_bytes())), 431);
+    let roomy = ServerConfig {
+        max_headers: 200,
+        ..ServerConfig::default()
+    };
+    let server = serve_with(roomy, app);
+    assert_eq!(status_of(&server.raw(request.as_bytes())), 200);
+}
+
+#[test]
+fn declared_body_over_the_limit_is_413_without_reading_it() {
+    let config = ServerConfig {
+        max_body_bytes: 1000,
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, app);
+    // Only the head is sent: the 413 must come anyway.
+    let reply = server.raw(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n");
+    assert_eq!(status_of(&reply), 413, "{reply}");
+    assert!(reply.contains("Connection: close"));
+}
+
+#[test]
+fn chunked_body_over_the_limit_is_413() {
+    let config = ServerConfig {
+        max_body_bytes: 10,
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, app);
+    let reply = server.raw(
+        b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n",
+    );
+    assert_eq!(status_of(&reply), 413, "{reply}");
+}
+
+#[test]
+fn slow_client_is_cut_off_by_the_header_timeout_with_408() {
+    let config = ServerConfig {
+        header_read_timeout: Duration::from_millis(300),
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, app);
+    let mut s = server.connect();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n").unwrap(); // never finishes the head
+    let started = Instant::now();
+    let reply = read_to_close(&mut s);
+    assert_eq!(status_of(&reply), 408, "{reply}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "not before the timeout"
+    );
+}
+
+#[test]
+fn a_head_trickling_in_is_timed_from_its_first_byte() {
+    let config = ServerConfig {
+        header_read_timeout: Duration::from_millis(400),
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, app);
+    let mut s = server.connect();
+    // One byte every 50 ms: each byte is within the timeout, the whole head is not.
+    let head = b"GET / HTTP/1.1\r\nHost: a\r\nX-Padding: 0123456789\r\n\r\n";
+    let mut cut_off = false;
+    for byte in head {
+        if s.write_all(&[*byte]).is_err() {
+            cut_off = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let reply = read_to_close(&mut s);
+    assert!(
+        cut_off || status_of(&reply) == 408,
+        "trickling head must time out: {reply}"
+    );
+}
+
+#[test]
+fn a_request_fed_one_byte_at_a_time_is_answered() {
+    let server = serve(app);
+    let mut s = server.connect();
+    s.set_nodelay(true).unwrap();
+    for byte in
+        b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+    {
+        s.write_all(&[*byte]).unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let reply = read_to_close(&mut s);
+    assert_eq!(status_of(&reply), 200, "{reply}");
+    assert!(reply.ends_with("hello"));
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed_after_the_idle_timeout() {
+    let config = ServerConfig {
+        keep_alive_timeout: Duration::from_millis(200),
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, app);
+    let mut s = server.connect();
+    let first = exchange(&s, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(first.status, 200);
+    // Nothing more is sent: the server closes the connection without a response.
+    assert_eq!(read_to_close(&mut s), "");
+}
+
+#[test]
+fn bad_configuration_is_rejected_with_its_name() {
+    let rt = simmer::Runtime::new().unwrap();
+    let err = rt
+        .block_on(async {
+            let zero = ServerConfig {
+                max_connections: 0,
+                ..ServerConfig::default()
+            };
+            simmer::http::Server::bind("127.0.0.1:0")?
+                .with_config(zero)
+                .map(|_| ())
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("max_connections"), "{err}");
+}
+
+#[test]
+fn connection_limit_makes_new_clients_wait_in_the_backlog() {
+    let config = ServerConfig {
+        max_connections: 1,
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, app);
+    let first = server.connect();
+    assert_eq!(
+        exchange(&first, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").status,
+        200
+    );
+    // The second connects (kernel backlog) but is not served while the first is open.
+    let second = server.connect();
+    second
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    (&second)
+        .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(second.try_clone().unwrap());
+    assert!(
+        read_response(&mut reader, false).is_none(),
+        "served over the limit"
+    );
+    drop(first); // frees the slot
+    second
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let reply = read_response(&mut reader, false).expect("served once a slot was free");
+    assert_eq!(reply.status, 200);
+}
