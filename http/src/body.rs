@@ -31,6 +31,11 @@ impl BodyReader {
         }
     }
 
+    /// The connection's peer.
+    pub(crate) fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        self.io.as_ref().map(|io| io.peer)
+    }
+
     /// The next piece of the body, or `None` at its end.
     pub(crate) async fn chunk(&mut self) -> Result<Option<Vec<u8>>, HttpError> {
         let Some(io) = self.io.clone() else {

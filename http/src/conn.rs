@@ -6,6 +6,7 @@
 //! before the one `write` that sends the whole batch.
 
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -16,9 +17,9 @@ use crate::body::{too_large, BodyReader};
 use crate::conn_io::{BodyProgress, ConnIo};
 use crate::error::HttpError;
 use crate::handler::CatchPanic;
-use crate::method::Method;
+use crate::method::{Method, Version};
 use crate::parse::{parse_head, Framing, Head, Parsed};
-use crate::request::Request;
+use crate::request::{Request, RequestHead};
 use crate::response::{Body, IntoResponse};
 use crate::select::{select, Either};
 use crate::server::Shared;
@@ -40,9 +41,30 @@ enum Next {
     CloseAfterDraining,
 }
 
+/// What the connection itself needs to know about a request.
+struct RequestFraming {
+    version: Version,
+    head_request: bool,
+    framing: Framing,
+    keep_alive: bool,
+    expect_continue: bool,
+}
+
+impl RequestFraming {
+    fn of(head: &Head) -> RequestFraming {
+        RequestFraming {
+            version: head.version,
+            head_request: head.method == Method::Head,
+            framing: head.framing,
+            keep_alive: head.keep_alive,
+            expect_continue: head.expect_continue,
+        }
+    }
+}
+
 /// What waiting for a head produced.
 enum Incoming {
-    Request(Head, Vec<u8>),
+    Request(RequestFraming, Rc<RequestHead>),
     Close,
     Reject(HttpError),
 }
@@ -59,14 +81,12 @@ pub(crate) async fn serve_connection(
         slot,
     };
     let _ = stream.set_nodelay(true); // responses are written whole; don't delay them
-    let io = Rc::new(ConnIo::new(stream, shared.config.body_read_timeout));
+    let io = Rc::new(ConnIo::new(stream, peer, shared.config.body_read_timeout));
     let mut out = Vec::with_capacity(4096);
     let mut first = true;
     loop {
         let next = match next_head(&io, &shared, slot, &mut out, first).await {
-            Incoming::Request(head, bytes) => {
-                handle(&io, &shared, head, bytes, peer, &mut out).await
-            }
+            Incoming::Request(framing, head) => handle(&io, &shared, framing, head, &mut out).await,
             Incoming::Reject(error) => {
                 let response = error.into_response();
                 write_response(&mut out, &response, closing());
@@ -123,13 +143,17 @@ async fn next_head(
     let config = &shared.config;
     let limits = config.head_limits();
     let max_buffer = config.max_header_bytes + 4096;
-    let mut first_byte_at = (io.buffered() > 0).then(Instant::now);
-    let accepted_at = Instant::now();
+    // When the head started arriving; read from the clock only if the loop has to wait
+    // in the middle of a head (a head that arrives in one read costs no clock read).
+    let mut first_byte_at: Option<Instant> = None;
+    let mut receiving = io.buffered() > 0 || first;
     loop {
         let parsed = io.with_unread(|unread| match parse_head(unread, &limits) {
             Parsed::Complete(head) => {
                 let len = head.len;
-                (len, Some(Incoming::Request(head, unread[..len].to_vec())))
+                let framing = RequestFraming::of(&head);
+                let head = Rc::new(RequestHead::new(head, &unread[..len]));
+                (len, Some(Incoming::Request(framing, head)))
             }
             Parsed::Invalid(e) => (0, Some(Incoming::Reject(e))),
             Parsed::Partial => (0, None),
@@ -140,7 +164,7 @@ async fn next_head(
         if !out.is_empty() && flush(io, shared, out).await.is_err() {
             return Incoming::Close;
         }
-        let read = if io.buffered() == 0 && first_byte_at.is_none() && !first {
+        let read = if !receiving {
             // Idle keep-alive connection: close on the idle timeout or on shutdown.
             let idle = timeout(config.keep_alive_timeout, io.read_more(max_buffer));
             match select(idle, shared.draining(slot)).await {
@@ -149,8 +173,8 @@ async fn next_head(
             }
         } else {
             // A request is (or, on a new connection, should be) on its way: the
-            // header timeout runs from its first byte, or from the accept.
-            let started = first_byte_at.unwrap_or(accepted_at);
+            // header timeout runs from its first byte (or from the accept).
+            let started = *first_byte_at.get_or_insert_with(Instant::now);
             let left = config.header_read_timeout.saturating_sub(started.elapsed());
             match timeout(left, io.read_more(max_buffer)).await {
                 Ok(read) => read,
@@ -168,9 +192,7 @@ async fn next_head(
         };
         match read {
             Ok(0) | Err(_) => return Incoming::Close,
-            Ok(_) => {
-                first_byte_at.get_or_insert_with(Instant::now);
-            }
+            Ok(_) => receiving = true,
         }
     }
 }
@@ -179,16 +201,13 @@ async fn next_head(
 async fn handle(
     io: &Rc<ConnIo>,
     shared: &Shared,
-    head: Head,
-    bytes: Vec<u8>,
-    peer: SocketAddr,
+    request: RequestFraming,
+    head: Rc<RequestHead>,
     out: &mut Vec<u8>,
 ) -> Next {
     let config = &shared.config;
-    let version = head.version;
-    let head_request = head.method == Method::Head;
-    let mut keep_alive = head.keep_alive;
-    if let Framing::Length(n) = head.framing {
+    let mut keep_alive = request.keep_alive;
+    if let Framing::Length(n) = request.framing {
         if n > config.max_body_bytes as u64 {
             // Refused without reading the body.
             write_response(
@@ -199,27 +218,30 @@ async fn handle(
             return Next::CloseAfterDraining;
         }
     }
-    io.body.set(BodyProgress::start(head.framing));
+    io.body.set(BodyProgress::start(request.framing));
     io.owes_continue
-        .set(head.expect_continue && head.framing != Framing::Empty);
+        .set(request.expect_continue && request.framing != Framing::Empty);
     if io.owes_continue.get() && !out.is_empty() && flush(io, shared, out).await.is_err() {
         return Next::Close;
     }
     let body = BodyReader::new(Some(Rc::clone(io)), config.max_body_bytes);
-    let req = Request::new(head, bytes, body, Rc::clone(&shared.app.state), Some(peer));
-    let mut response = match CatchPanic(shared.app.run_from(0, req)).await {
+    let req = Request::new(head, body, Rc::clone(&shared.app.state));
+    let mut response = match CatchPanic(pin!(shared.app.handle(req))).await {
         Ok(response) => response,
         Err(message) => {
-            eprintln!("simmer-http: request from {peer} panicked in middleware: {message}");
+            eprintln!(
+                "simmer-http: request from {} panicked in middleware: {message}",
+                io.peer
+            );
             HttpError::new(500, "Internal Server Error").into_response()
         }
     };
     let body_finished = skip_buffered_body(io);
     keep_alive &= body_finished && !io.owes_continue.get() && !shared.is_draining();
     let how = crate::write::Framing {
-        version,
+        version: request.version,
         keep_alive,
-        head_request,
+        head_request: request.head_request,
     };
     let sent = write_response(out, &response, how);
     if sent != Sent::Complete {

@@ -17,6 +17,8 @@ const INITIAL_BUFFER: usize = 8 * 1024;
 /// One connection's socket and buffered input.
 pub(crate) struct ConnIo {
     pub(crate) stream: TcpStream,
+    /// The client's address.
+    pub(crate) peer: std::net::SocketAddr,
     input: RefCell<InputBuf>,
     /// How the current request's body is framed and how much of it is left.
     pub(crate) body: Cell<BodyProgress>,
@@ -70,9 +72,14 @@ struct InputBuf {
 }
 
 impl ConnIo {
-    pub(crate) fn new(stream: TcpStream, body_read_timeout: Duration) -> ConnIo {
+    pub(crate) fn new(
+        stream: TcpStream,
+        peer: std::net::SocketAddr,
+        body_read_timeout: Duration,
+    ) -> ConnIo {
         ConnIo {
             stream,
+            peer,
             input: RefCell::new(InputBuf {
                 bytes: vec![0; INITIAL_BUFFER],
                 start: 0,

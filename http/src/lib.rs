@@ -34,6 +34,7 @@ mod conn_io;
 mod date;
 mod error;
 mod handler;
+mod inline_vec;
 mod method;
 pub mod middleware;
 mod parse;

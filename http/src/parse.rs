@@ -6,10 +6,11 @@
 //! connection answers it and closes.
 
 use crate::error::HttpError;
+use crate::inline_vec::InlineVec;
 use crate::method::{Method, Version};
 
 /// Byte range `start..end` inside the request head.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Span {
     pub(crate) start: u32,
     pub(crate) end: u32,
@@ -48,15 +49,17 @@ pub(crate) struct HeadLimits {
     pub(crate) max_headers: usize,
 }
 
+/// Header (name, value) positions; 16 fit without an allocation.
+pub(crate) type HeaderSpans = InlineVec<(Span, Span), 16>;
+
 /// A complete, validated request head.
-#[derive(Debug)]
 pub(crate) struct Head {
     pub(crate) method: Method,
     pub(crate) version: Version,
     /// The request target (path and query), as sent.
     pub(crate) target: Span,
     /// (name, value) spans.
-    pub(crate) headers: Vec<(Span, Span)>,
+    pub(crate) headers: HeaderSpans,
     /// Bytes of the head, including the blank line (and any leading empty lines).
     pub(crate) len: usize,
     pub(crate) framing: Framing,
@@ -67,7 +70,10 @@ pub(crate) struct Head {
 }
 
 /// The outcome of looking at the start of the read buffer.
-#[derive(Debug)]
+// `Complete` is large (header positions are stored in place), but the value lives only
+// until the connection moves the head into its shared allocation; boxing it would cost
+// an allocation per request.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Parsed {
     /// A full head; the body (if any) starts at `head.len`.
     Complete(Head),
@@ -138,11 +144,13 @@ fn parse_with<'b>(
             method,
             version,
             target: Span::of(buf, target.as_bytes()),
-            headers: req
-                .headers
-                .iter()
-                .map(|h| (Span::of(buf, h.name.as_bytes()), Span::of(buf, h.value)))
-                .collect(),
+            headers: {
+                let mut spans = HeaderSpans::new();
+                for h in req.headers.iter() {
+                    spans.push((Span::of(buf, h.name.as_bytes()), Span::of(buf, h.value)));
+                }
+                spans
+            },
             len,
             framing: checked.framing,
             keep_alive: checked.keep_alive,
@@ -426,7 +434,8 @@ mod tests {
     fn keep_alive_rules() {
         let ka = |raw: &[u8]| match parse_head(raw, &LIMITS) {
             Parsed::Complete(h) => h.keep_alive,
-            other => panic!("{other:?}"),
+            Parsed::Invalid(e) => panic!("{e}"),
+            Parsed::Partial => panic!("partial"),
         };
         assert!(ka(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
         assert!(!ka(

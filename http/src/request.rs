@@ -10,75 +10,110 @@ use std::str::FromStr;
 
 use crate::body::BodyReader;
 use crate::error::HttpError;
+use crate::inline_vec::InlineVec;
 use crate::method::{Method, Version};
-use crate::parse::{Head, Span};
+use crate::parse::{Head, HeaderSpans, Span};
 use crate::percent;
 
 /// Application state registered on the router, by type (FastAPI's dependencies,
 /// axum's `State`).
 pub(crate) type StateMap = HashMap<TypeId, Rc<dyn Any>>;
 
-/// An HTTP request. Handlers take it by value: `async fn handler(req: Request)`.
-pub struct Request {
+/// The parsed head of a request: its bytes and where things are in them. Shared (one
+/// allocation, usually holding everything) so that logging a failed request needs no
+/// copy.
+pub(crate) struct RequestHead {
     method: Method,
     version: Version,
-    /// The head's bytes; `target` and `headers` point into them.
-    head: Vec<u8>,
+    /// Where httparse found the target (a `&str` it validated: visible ASCII).
     target: Span,
-    headers: Vec<(Span, Span)>,
+    /// Length of the path part of the target (up to `?`).
+    path_len: u32,
+    /// The head's bytes; short heads are stored in place.
+    bytes: InlineVec<u8, 512>,
+    headers: HeaderSpans,
+}
+
+impl RequestHead {
+    pub(crate) fn new(head: Head, bytes: &[u8]) -> RequestHead {
+        let target = head.target.get(bytes);
+        let path_len = target
+            .iter()
+            .position(|&b| b == b'?')
+            .unwrap_or(target.len()) as u32;
+        RequestHead {
+            method: head.method,
+            version: head.version,
+            target: head.target,
+            path_len,
+            bytes: InlineVec::from_slice(bytes),
+            headers: head.headers,
+        }
+    }
+
+    pub(crate) fn method(&self) -> &Method {
+        &self.method
+    }
+
+    pub(crate) fn target(&self) -> &str {
+        let bytes = self.target.get(self.bytes.as_slice());
+        // SAFETY: the span covers exactly the `&str` httparse returned as the target
+        // (it accepts only visible ASCII there), and the bytes are never modified.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
+    pub(crate) fn path(&self) -> &str {
+        &self.target()[..self.path_len as usize]
+    }
+}
+
+/// An HTTP request. Handlers take it by value: `async fn handler(req: Request)`.
+pub struct Request {
+    head: Rc<RequestHead>,
     /// Path parameters from the route pattern, percent-decoded.
     params: Vec<(Rc<str>, String)>,
     body: BodyReader,
     state: Rc<StateMap>,
-    peer: Option<SocketAddr>,
 }
 
 impl Request {
-    pub(crate) fn new(
-        head: Head,
-        bytes: Vec<u8>,
-        body: BodyReader,
-        state: Rc<StateMap>,
-        peer: Option<SocketAddr>,
-    ) -> Request {
+    pub(crate) fn new(head: Rc<RequestHead>, body: BodyReader, state: Rc<StateMap>) -> Request {
         Request {
-            method: head.method,
-            version: head.version,
-            head: bytes,
-            target: head.target,
-            headers: head.headers,
+            head,
             params: Vec::new(),
             body,
             state,
-            peer,
         }
+    }
+
+    /// The shared head, for log lines about this request.
+    pub(crate) fn shared_head(&self) -> Rc<RequestHead> {
+        Rc::clone(&self.head)
     }
 
     /// The method.
     pub fn method(&self) -> &Method {
-        &self.method
+        &self.head.method
     }
 
     /// The protocol version.
     pub fn version(&self) -> Version {
-        self.version
+        self.head.version
     }
 
     /// The request target as sent: path and query, still percent-encoded.
     pub fn target(&self) -> &str {
-        // httparse accepts only visible ASCII in the target.
-        std::str::from_utf8(self.target.get(&self.head)).unwrap_or("/")
+        self.head.target()
     }
 
     /// The path, still percent-encoded (`/items/a%20b`).
     pub fn path(&self) -> &str {
-        let target = self.target();
-        target.split_once('?').map_or(target, |(path, _)| path)
+        self.head.path()
     }
 
     /// The raw query string after `?`, if any.
     pub fn query_string(&self) -> Option<&str> {
-        self.target().split_once('?').map(|(_, q)| q)
+        self.target().get(self.head.path_len as usize + 1..)
     }
 
     /// The first query parameter called `name`, percent-decoded (`?q=a+b` → `"a b"`).
@@ -144,18 +179,23 @@ impl Request {
 
     /// Every header, in order, as (name, value bytes).
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.headers.iter().map(|(name, value)| {
-            // httparse accepts only token characters in names.
-            (
-                std::str::from_utf8(name.get(&self.head)).unwrap_or(""),
-                value.get(&self.head),
-            )
-        })
+        let bytes = self.head.bytes.as_slice();
+        self.head
+            .headers
+            .as_slice()
+            .iter()
+            .map(move |(name, value)| {
+                // httparse accepts only token characters in names.
+                (
+                    std::str::from_utf8(name.get(bytes)).unwrap_or(""),
+                    value.get(bytes),
+                )
+            })
     }
 
     /// The client's address.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.peer
+        self.body.peer_addr()
     }
 
     /// State of type `T` registered with [`crate::Router::state`].
@@ -217,9 +257,9 @@ fn short_type_name<T>() -> Cow<'static, str> {
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
-            .field("method", &self.method)
+            .field("method", self.method())
             .field("target", &self.target())
-            .field("version", &self.version)
+            .field("version", &self.version())
             .finish_non_exhaustive()
     }
 }

@@ -18,6 +18,9 @@ pub type HeaderText = Cow<'static, str>;
 /// An HTTP response.
 pub struct Response {
     pub(crate) status: StatusCode,
+    /// Kept apart from `headers`: nearly every response has one, and a plain text or
+    /// JSON response then needs no header vector at all.
+    pub(crate) content_type: Option<HeaderText>,
     pub(crate) headers: Vec<(HeaderText, HeaderText)>,
     pub(crate) body: Body,
     /// An error the handler returned, turned into a response by the router.
@@ -71,6 +74,7 @@ impl Response {
     pub fn new(status: StatusCode) -> Response {
         Response {
             status,
+            content_type: None,
             headers: Vec::new(),
             body: Body::Empty,
             error: None,
@@ -108,7 +112,7 @@ impl Response {
     pub fn json_bytes(body: impl Into<Vec<u8>>) -> Response {
         Response::new(StatusCode::OK)
             .with_body(Body::Bytes(body.into()))
-            .with_header("content-type", JSON)
+            .with_content_type(JSON)
     }
 
     /// A redirect (`status` should be 301, 302, 303, 307 or 308) to `location`.
@@ -159,6 +163,12 @@ impl Response {
         self
     }
 
+    /// Sets the `Content-Type`.
+    pub fn with_content_type(mut self, content_type: impl Into<HeaderText>) -> Response {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
     /// Sets the body.
     pub fn with_body(mut self, body: Body) -> Response {
         self.body = body;
@@ -186,15 +196,17 @@ impl Response {
 
     /// The header called `name`, if set.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
+        self.headers()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| &**v)
+            .map(|(_, v)| v)
     }
 
     /// The headers set so far (Date, Content-Length and Connection are added when sent).
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.headers.iter().map(|(n, v)| (&**n, &**v))
+        let content_type = self.content_type.as_deref().map(|v| ("content-type", v));
+        content_type
+            .into_iter()
+            .chain(self.headers.iter().map(|(n, v)| (&**n, &**v)))
     }
 
     /// The body.

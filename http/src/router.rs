@@ -3,7 +3,6 @@
 //! middleware around everything; errors and panics turned into responses.
 
 use std::any::{Any, TypeId};
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
@@ -12,7 +11,7 @@ use crate::error::{Error, HttpError};
 use crate::handler::{BoxFuture, CatchPanic, Handler, Middleware, Next};
 use crate::method::Method;
 use crate::percent;
-use crate::request::{Request, StateMap};
+use crate::request::{Request, RequestHead, StateMap};
 use crate::response::{IntoResponse, Response};
 
 /// Routes, middleware, state and error handlers: the application.
@@ -45,8 +44,9 @@ type ErrorHandler = Rc<dyn Fn(&Error) -> Option<Response>>;
 /// Path parameters as (name, decoded value).
 type Params = Vec<(Rc<str>, String)>;
 
-/// How well a route matched: one entry per segment, literal 2, parameter 1, wildcard 0.
-type Score = Vec<u8>;
+/// How well a route matched: two bits per segment from the left (literal 3, parameter
+/// 2, wildcard 1), so comparing scores compares segment by segment.
+type Score = u64;
 
 struct Route {
     pattern: String,
@@ -191,6 +191,16 @@ enum Routed<'a> {
 }
 
 impl App {
+    /// Runs the request through every middleware layer and the router. Without
+    /// middleware the router's future is awaited in place, not boxed.
+    pub(crate) async fn handle(self: &Rc<Self>, req: Request) -> Response {
+        if self.middleware.is_empty() {
+            Rc::clone(self).endpoint(req).await
+        } else {
+            self.run_from(0, req).await
+        }
+    }
+
     /// Runs the request through middleware layer `index` onwards, then the router.
     pub(crate) fn run_from(self: &Rc<Self>, index: usize, req: Request) -> BoxFuture {
         match self.middleware.get(index) {
@@ -220,7 +230,7 @@ impl App {
                     .with_header("allow", allow);
             }
         };
-        let what = format!("{} {}", req.method(), req.path());
+        let what = RequestLine::of(&req);
         match CatchPanic(handler.call(req)).await {
             Ok(response) => self.answer_errors(response, &what),
             Err(message) => {
@@ -231,7 +241,7 @@ impl App {
     }
 
     /// Replaces a response that carries a handler error with the registered answer.
-    fn answer_errors(&self, mut response: Response, what: &str) -> Response {
+    fn answer_errors(&self, mut response: Response, what: &RequestLine) -> Response {
         let Some(error) = response.error.take() else {
             return response;
         };
@@ -249,13 +259,11 @@ impl App {
     }
 
     fn route(&self, req: &Request) -> Routed<'_> {
-        let raw = req.path().strip_prefix('/').unwrap_or(req.path());
-        let segments: Vec<Cow<'_, str>> =
-            raw.split('/').map(|s| percent::decode(s, false)).collect();
+        let path = req.path().strip_prefix('/').unwrap_or(req.path());
         let mut best: Option<(&Route, Score, Params)> = None;
         let mut allowed: Vec<&Method> = Vec::new();
         for route in &self.routes {
-            let Some((score, params)) = match_segments(&route.segments, &segments) else {
+            let Some((score, params)) = match_segments(&route.segments, path) else {
                 continue;
             };
             if !route.handlers.iter().any(|(m, _)| handles(m, req.method())) {
@@ -288,6 +296,21 @@ impl App {
     }
 }
 
+/// `GET /path` for log lines: the request's shared head, formatted only if needed.
+struct RequestLine(Rc<RequestHead>);
+
+impl RequestLine {
+    fn of(req: &Request) -> RequestLine {
+        RequestLine(req.shared_head())
+    }
+}
+
+impl fmt::Display for RequestLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0.method(), self.0.path())
+    }
+}
+
 /// A handler registered for `registered` serves `requested` (GET also serves HEAD).
 fn handles(registered: &Method, requested: &Method) -> bool {
     registered == requested || (*registered == Method::Get && *requested == Method::Head)
@@ -306,32 +329,42 @@ fn allow_header(methods: &[&Method]) -> String {
     names.join(", ")
 }
 
-/// Matches path segments against a pattern; the score ranks literal over parameter
-/// over wildcard, segment by segment.
-fn match_segments(pattern: &[Segment], path: &[Cow<'_, str>]) -> Option<(Score, Params)> {
-    let mut score = Vec::with_capacity(pattern.len());
-    let mut params = Vec::new();
+/// Matches a path (without its leading `/`, still percent-encoded) against a pattern.
+/// Segments are decoded as they are compared; nothing is allocated unless the route
+/// has parameters.
+fn match_segments(pattern: &[Segment], path: &str) -> Option<(Score, Params)> {
+    let mut score: Score = 0;
+    let mut params = Params::new();
+    let mut rest = Some(path);
     for (i, segment) in pattern.iter().enumerate() {
+        let weight: Score = match segment {
+            Segment::Literal(_) => 3,
+            Segment::Param(_) => 2,
+            Segment::Rest(_) => 1,
+        };
+        if i < 32 {
+            score |= weight << (62 - 2 * i);
+        }
+        if let Segment::Rest(name) = segment {
+            let tail = percent::decode(rest.unwrap_or(""), false).into_owned();
+            params.push((Rc::clone(name), tail));
+            return Some((score, params));
+        }
+        let (here, after) = match rest?.split_once('/') {
+            Some((here, after)) => (here, Some(after)),
+            None => (rest?, None),
+        };
+        rest = after;
+        let here = percent::decode(here, false);
         match segment {
-            Segment::Rest(name) => {
-                params.push((Rc::clone(name), path.get(i..).unwrap_or_default().join("/")));
-                score.push(0);
-                return Some((score, params));
+            Segment::Literal(text) if *here == **text => {}
+            Segment::Param(name) if !here.is_empty() => {
+                params.push((Rc::clone(name), here.into_owned()));
             }
-            Segment::Literal(text) => {
-                if path.get(i).is_none_or(|s| s != text) {
-                    return None;
-                }
-                score.push(2);
-            }
-            Segment::Param(name) => {
-                let value = path.get(i).filter(|s| !s.is_empty())?;
-                params.push((Rc::clone(name), value.to_string()));
-                score.push(1);
-            }
+            _ => return None,
         }
     }
-    (path.len() == pattern.len()).then_some((score, params))
+    rest.is_none().then_some((score, params))
 }
 
 fn parse_pattern(pattern: &str) -> Result<Vec<Segment>, String> {
@@ -367,11 +400,8 @@ fn parse_pattern(pattern: &str) -> Result<Vec<Segment>, String> {
 mod tests {
     use super::*;
 
-    fn path(p: &str) -> Vec<Cow<'_, str>> {
+    fn path(p: &str) -> &str {
         p.trim_start_matches('/')
-            .split('/')
-            .map(Cow::Borrowed)
-            .collect()
     }
 
     #[test]
@@ -379,16 +409,16 @@ mod tests {
         let item = parse_pattern("/items/{id}").unwrap();
         let me = parse_pattern("/items/me").unwrap();
         let files = parse_pattern("/files/{*rest}").unwrap();
-        let (s1, p1) = match_segments(&item, &path("/items/42")).unwrap();
+        let (s1, p1) = match_segments(&item, path("/items/42")).unwrap();
         assert_eq!(p1, vec![(Rc::from("id"), "42".to_string())]);
-        let (s2, _) = match_segments(&me, &path("/items/me")).unwrap();
+        let (s2, _) = match_segments(&me, path("/items/me")).unwrap();
         assert!(s2 > s1, "literal beats parameter");
         assert!(
-            match_segments(&item, &path("/items/")).is_none(),
+            match_segments(&item, path("/items/")).is_none(),
             "empty parameter"
         );
-        assert!(match_segments(&item, &path("/items/1/2")).is_none());
-        let (_, p3) = match_segments(&files, &path("/files/a/b/c.txt")).unwrap();
+        assert!(match_segments(&item, path("/items/1/2")).is_none());
+        let (_, p3) = match_segments(&files, path("/files/a/b/c.txt")).unwrap();
         assert_eq!(p3[0].1, "a/b/c.txt");
     }
 

@@ -31,7 +31,7 @@ pub(crate) fn write_response(out: &mut Vec<u8>, response: &Response, how: Framin
     out.extend_from_slice(b"Server: simmer\r\nDate: ");
     date::write_now(out);
     out.extend_from_slice(b"\r\n");
-    for (name, value) in &response.headers {
+    for (name, value) in response.headers() {
         if is_field_safe(name) && is_field_safe(value) {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");

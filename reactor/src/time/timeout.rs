@@ -26,12 +26,15 @@ impl From<Elapsed> for std::io::Error {
     }
 }
 
-/// Runs `future` for at most `duration`. If the deadline passes first, the future is
-/// dropped (cancelled) and the result is `Err(Elapsed)`.
+/// Runs `future` for at most `duration`, counted from its first poll. If the deadline
+/// passes first, the future is dropped (cancelled) and the result is `Err(Elapsed)`.
+///
+/// A future that is ready at its first poll costs no clock read and no timer: the
+/// common case for a socket read or write with data already waiting.
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,
-        sleep: sleep(duration),
+        sleep: None,
         duration,
     }
 }
@@ -40,7 +43,8 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Timeout<F> {
     future: F,
-    sleep: Sleep,
+    /// Started when `future` first returns `Pending`.
+    sleep: Option<Sleep>,
     duration: Duration,
 }
 
@@ -56,7 +60,9 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        match Pin::new(&mut this.sleep).poll(cx) {
+        let duration = this.duration;
+        let sleep = this.sleep.get_or_insert_with(|| sleep(duration));
+        match Pin::new(sleep).poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(this.duration))),
             Poll::Pending => Poll::Pending,
         }

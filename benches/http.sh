@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# simmer's examples/hello against tokio current_thread + hyper 1.x (examples/hello_hyper),
+# side by side in one run. Each server is pinned to CPU 0, wrk to CPU 1; the two are
+# interleaved per configuration. Since wrk saturates its core before either server does,
+# the compared figure is the server's CPU time per request (utime + stime from
+# /proc/PID/stat over the measured window / requests answered), next to req/s and p99.
+#
+#   bash benches/http.sh                 # DURATION=5 by default
+#   DURATION=10 ROUNDS=3 bash benches/http.sh
+#
+# Needs: wrk, h2load (nghttp2-client), perf (linux-perf) for syscall counts, taskset.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-1}
+SIMMER_ADDR=127.0.0.1:18080
+HYPER_ADDR=127.0.0.1:18081
+HZ=$(getconf CLK_TCK)
+OUT=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
+
+cargo build --release --quiet --example hello --example hello_hyper
+cargo build --profile small --quiet --example hello
+
+start_server() { # name addr -> PID in $PID
+  local bin=target/release/examples/$1
+  taskset -c 0 "$bin" --addr "$2" >/dev/null 2>&1 &
+  PID=$!
+  for _ in $(seq 100); do
+    curl -sf "http://$2/plaintext" >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "server $1 did not start" >&2; exit 1
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run_wrk name addr conns depth -> appends "name conns depth reqs rps p99 us_per_req" to results
+run_wrk() {
+  local name=$1 addr=$2 conns=$3 depth=$4
+  start_server "$name" "$addr"
+  local script=() ; [ "$depth" -gt 1 ] && script=(-s benches/pipeline.lua)
+  taskset -c 1 wrk -t1 -c"$conns" -d1s "${script[@]}" "http://$addr/plaintext" -- "$depth" >/dev/null  # warm-up
+  local before; before=$(cpu_ticks "$PID")
+  taskset -c 1 wrk -t1 -c"$conns" -d"${DURATION}s" --latency "${script[@]}" "http://$addr/plaintext" -- "$depth" > "$OUT/wrk.txt"
+  local after; after=$(cpu_ticks "$PID")
+  if [ "$conns" -ge 256 ]; then
+    grep VmHWM "/proc/$PID/status" | awk -v n="$name" '{print n, $2}' >> "$OUT/hwm.txt"
+  fi
+  kill -INT "$PID"; wait "$PID" 2>/dev/null || true
+  if grep -qE "Socket errors|Non-2xx" "$OUT/wrk.txt"; then
+    echo "WARNING: $name c=$conns depth=$depth had errors:" >&2; grep -E "Socket errors|Non-2xx" "$OUT/wrk.txt" >&2
+  fi
+  local reqs rps p99
+  reqs=$(awk '/requests in/ {print $1}' "$OUT/wrk.txt")
+  rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$OUT/wrk.txt")
+  echo "$name $conns $depth $reqs $rps $p99 $(echo "($after - $before) * 1000000 / $HZ / $reqs" | bc -l)" >> "$OUT/results.txt"
+}
+
+for round in $(seq "$ROUNDS"); do
+  for conns in 16 256; do
+    for depth in 1 16; do
+      run_wrk hello "$SIMMER_ADDR" "$conns" "$depth"
+      run_wrk hello_hyper "$HYPER_ADDR" "$conns" "$depth"
+    done
+  done
+done
+
+# Syscalls per request under a fixed count (no pipelining).
+syscalls() { # name addr
+  start_server "$1" "$2"
+  taskset -c 1 h2load --h1 -n 20000 -c 64 "http://$2/plaintext" >/dev/null
+  perf stat -e raw_syscalls:sys_enter -p "$PID" -o "$OUT/perf.txt" -- \
+    taskset -c 1 h2load --h1 -n 200000 -c 64 "http://$2/plaintext" > "$OUT/h2load.txt"
+  kill -INT "$PID"; wait "$PID" 2>/dev/null || true
+  local n; n=$(awk '/raw_syscalls:sys_enter/ {gsub(",", "", $1); print $1}' "$OUT/perf.txt")
+  grep -q "200000 succeeded" "$OUT/h2load.txt" || { echo "h2load errors for $1" >&2; cat "$OUT/h2load.txt" >&2; }
+  echo "$1 $(echo "$n / 200000" | bc -l)" >> "$OUT/syscalls.txt"
+}
+if perf stat -e raw_syscalls:sys_enter true >/dev/null 2>&1; then
+  syscalls hello "$SIMMER_ADDR"
+  syscalls hello_hyper "$HYPER_ADDR"
+else
+  echo "(perf cannot count raw_syscalls here: syscall column skipped)" >&2
+fi
+
+size_of() { local f="$OUT/$(basename "$1").stripped"; strip -o "$f" "$1"; stat -c %s "$f"; }
+
+python3 - "$OUT" "$(size_of target/release/examples/hello)" "$(size_of target/release/examples/hello_hyper)" "$(stat -c %s target/small/examples/hello)" <<'PY'
+import sys, statistics, collections
+out, simmer_size, hyper_size, small_size = sys.argv[1], *map(int, sys.argv[2:])
+rows = collections.defaultdict(list)
+for line in open(f"{out}/results.txt"):
+    name, conns, depth, reqs, rps, p99, us = line.split()
+    rows[(int(conns), int(depth), name)].append((float(rps), p99, float(us)))
+def med(xs): return statistics.median(xs)
+print("| load (wrk, /plaintext) | simmer req/s | hyper req/s | simmer p99 | hyper p99 | simmer CPU/req | hyper CPU/req | CPU ratio |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for conns in (16, 256):
+    for depth in (1, 16):
+        s, h = rows[(conns, depth, "hello")], rows[(conns, depth, "hello_hyper")]
+        s_us, h_us = med([r[2] for r in s]), med([r[2] for r in h])
+        label = f"-c {conns}" + (f", pipelined x{depth}" if depth > 1 else "")
+        print(f"| {label} | {med([r[0] for r in s]):,.0f} | {med([r[0] for r in h]):,.0f} | {s[len(s)//2][1]} | {h[len(h)//2][1]} | {s_us:.2f} µs | {h_us:.2f} µs | **{s_us / h_us:.2f}x** |")
+try:
+    sc = dict(l.split() for l in open(f"{out}/syscalls.txt"))
+    print(f"\nsyscalls per request (h2load --h1 -n 200000 -c 64): simmer {float(sc['hello']):.2f}, hyper {float(sc['hello_hyper']):.2f}")
+except FileNotFoundError:
+    pass
+hwm = dict(l.split() for l in open(f"{out}/hwm.txt"))
+print(f"peak RSS (VmHWM) after the -c 256 runs: simmer {int(hwm['hello'])/1024:.1f} MiB, hyper {int(hwm['hello_hyper'])/1024:.1f} MiB")
+print(f"stripped binary: simmer {simmer_size/1024:.0f} KiB (release), {small_size/1024:.0f} KiB (profile small); hyper {hyper_size/1024:.0f} KiB (release)")
+PY
