@@ -10,7 +10,7 @@ use crate::parse::HeadLimits;
 pub struct ServerConfig {
     /// Longest request line (method, target, version); over it: 414. Default 8 KiB.
     pub max_request_line: usize,
-    /// Largest header section; over it: 431. Default 16 KiB.
+    /// Largest header section; over it: 431. Default 16 KiB, at most 64 KiB.
     pub max_header_bytes: usize,
     /// Most header fields; over it: 431. Default 100.
     pub max_headers: usize,
@@ -64,6 +64,9 @@ impl ServerConfig {
         }
         if self.max_header_bytes < self.max_request_line {
             return bad("max_header_bytes must be at least max_request_line");
+        }
+        if self.max_header_bytes > 64 * 1024 - 1 {
+            return bad("max_header_bytes must be below 64 KiB");
         }
         if self.max_headers == 0 {
             return bad("max_headers must be at least 1 (HTTP/1.1 requires Host)");

@@ -1,5 +1,5 @@
-//! `InlineVec`: the first `N` items in place, more on the heap. A request head (its
-//! bytes and header positions) usually fits, so it costs no allocation of its own.
+//! `InlineVec`: the first `N` items in place, more on the heap. A request's header
+//! positions usually fit, so they cost no allocation of their own.
 
 /// Up to `N` copies of `T` stored inline; beyond that, all of them on the heap.
 pub(crate) struct InlineVec<T: Copy + Default, const N: usize> {
@@ -15,17 +15,6 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
             len: 0,
             heap: Vec::new(),
         }
-    }
-
-    pub(crate) fn from_slice(items: &[T]) -> Self {
-        let mut v = Self::new();
-        if items.len() <= N {
-            v.inline[..items.len()].copy_from_slice(items);
-            v.len = items.len();
-        } else {
-            v.heap = items.to_vec();
-        }
-        v
     }
 
     pub(crate) fn push(&mut self, item: T) {
@@ -60,7 +49,5 @@ mod tests {
             v.push(i);
         }
         assert_eq!(v.as_slice(), &[0, 1, 2, 3, 4]);
-        assert_eq!(InlineVec::<u8, 4>::from_slice(b"abc").as_slice(), b"abc");
-        assert_eq!(InlineVec::<u8, 2>::from_slice(b"abc").as_slice(), b"abc");
     }
 }

@@ -9,19 +9,20 @@ use crate::error::HttpError;
 use crate::inline_vec::InlineVec;
 use crate::method::{Method, Version};
 
-/// Byte range `start..end` inside the request head.
+/// Byte range `start..end` inside the request head. Heads are at most 64 KiB
+/// (`ServerConfig::validate` holds `max_header_bytes` to that), so u16 offsets do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Span {
-    pub(crate) start: u32,
-    pub(crate) end: u32,
+    pub(crate) start: u16,
+    pub(crate) end: u16,
 }
 
 impl Span {
     fn of(outer: &[u8], inner: &[u8]) -> Span {
         let start = inner.as_ptr() as usize - outer.as_ptr() as usize;
         Span {
-            start: start as u32,
-            end: (start + inner.len()) as u32,
+            start: start as u16,
+            end: (start + inner.len()) as u16,
         }
     }
 
@@ -88,9 +89,6 @@ const STACK_HEADERS: usize = 32;
 
 /// Parses the head at the start of `buf`.
 pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits) -> Parsed {
-    if let Err(e) = check_request_line_length(buf, limits) {
-        return Parsed::Invalid(e);
-    }
     let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
     let parsed = match parse_with(buf, &mut stack, limits) {
         Err(httparse::Error::TooManyHeaders) if limits.max_headers > STACK_HEADERS => {
@@ -99,9 +97,24 @@ pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits) -> Parsed {
         }
         other => other,
     };
+    // Only an incomplete or invalid head needs scanning for an over-long line (414
+    // comes before any other verdict); a complete one was measured by the parse.
     match parsed {
-        Ok(parsed) => parsed,
-        Err(e) => Parsed::Invalid(syntax_error(buf, e)),
+        Ok(Parsed::Complete(head)) => Parsed::Complete(head),
+        Ok(Parsed::Invalid(e)) if e.status().0 == 431 => {
+            match check_request_line_length(buf, limits) {
+                Err(too_long) => Parsed::Invalid(too_long),
+                Ok(()) => Parsed::Invalid(e),
+            }
+        }
+        Ok(other) => match check_request_line_length(buf, limits) {
+            Err(too_long) => Parsed::Invalid(too_long),
+            Ok(()) => other,
+        },
+        Err(e) => match check_request_line_length(buf, limits) {
+            Err(too_long) => Parsed::Invalid(too_long),
+            Ok(()) => Parsed::Invalid(syntax_error(buf, e)),
+        },
     }
 }
 
@@ -139,6 +152,15 @@ fn parse_with<'b>(
     };
     let method = Method::from_token(req.method.unwrap_or_default());
     let target = req.path.unwrap_or_default();
+    // The request line ends after the target and " HTTP/1.x".
+    let line_start = buf.len() - skip_empty_lines(buf).len();
+    let line_end = target.as_ptr() as usize - buf.as_ptr() as usize + target.len() + 9;
+    if line_end - line_start > limits.max_request_line {
+        return Ok(Parsed::Invalid(HttpError::new(
+            414,
+            "request line too long",
+        )));
+    }
     Ok(match validate(buf, req.headers, version) {
         Ok(checked) => Parsed::Complete(Head {
             method,
@@ -181,9 +203,14 @@ fn validate(
     let mut expect_continue = false;
     for h in headers {
         let name = h.name.as_bytes();
-        if name.eq_ignore_ascii_case(b"host") {
+        // The length picks the one name worth comparing.
+        let is = |wanted: &[u8]| name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted);
+        if !matches!(name.len(), 4 | 6 | 10 | 14 | 17) {
+            continue;
+        }
+        if is(b"host") {
             hosts += 1;
-        } else if name.eq_ignore_ascii_case(b"content-length") {
+        } else if is(b"content-length") {
             for n in comma_list(h.value) {
                 let n = parse_content_length(n)?;
                 if length.is_some_and(|seen| seen != n) {
@@ -191,14 +218,14 @@ fn validate(
                 }
                 length = Some(n);
             }
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        } else if is(b"transfer-encoding") {
             codings.extend(comma_list(h.value));
-        } else if name.eq_ignore_ascii_case(b"connection") {
+        } else if is(b"connection") {
             for token in comma_list(h.value) {
                 close |= token.eq_ignore_ascii_case(b"close");
                 keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
             }
-        } else if name.eq_ignore_ascii_case(b"expect") {
+        } else if is(b"expect") {
             expect_continue = h.value.eq_ignore_ascii_case(b"100-continue");
         }
     }

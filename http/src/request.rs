@@ -10,7 +10,6 @@ use std::str::FromStr;
 
 use crate::body::BodyReader;
 use crate::error::HttpError;
-use crate::inline_vec::InlineVec;
 use crate::method::{Method, Version};
 use crate::parse::{Head, HeaderSpans, Span};
 use crate::percent;
@@ -19,9 +18,8 @@ use crate::percent;
 /// axum's `State`).
 pub(crate) type StateMap = HashMap<TypeId, Rc<dyn Any>>;
 
-/// The parsed head of a request: its bytes and where things are in them. Shared (one
-/// allocation, usually holding everything) so that logging a failed request needs no
-/// copy.
+/// The parsed head of a request: its bytes and where things are in them (up to 16
+/// header positions in place). Shared, so that logging a failed request needs no copy.
 pub(crate) struct RequestHead {
     method: Method,
     version: Version,
@@ -29,8 +27,8 @@ pub(crate) struct RequestHead {
     target: Span,
     /// Length of the path part of the target (up to `?`).
     path_len: u32,
-    /// The head's bytes; short heads are stored in place.
-    bytes: InlineVec<u8, 512>,
+    /// The head's bytes.
+    bytes: Box<[u8]>,
     headers: HeaderSpans,
 }
 
@@ -46,7 +44,7 @@ impl RequestHead {
             version: head.version,
             target: head.target,
             path_len,
-            bytes: InlineVec::from_slice(bytes),
+            bytes: bytes.into(),
             headers: head.headers,
         }
     }
@@ -56,7 +54,7 @@ impl RequestHead {
     }
 
     pub(crate) fn target(&self) -> &str {
-        let bytes = self.target.get(self.bytes.as_slice());
+        let bytes = self.target.get(&self.bytes);
         // SAFETY: the span covers exactly the `&str` httparse returned as the target
         // (it accepts only visible ASCII there), and the bytes are never modified.
         unsafe { std::str::from_utf8_unchecked(bytes) }
@@ -179,7 +177,7 @@ impl Request {
 
     /// Every header, in order, as (name, value bytes).
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        let bytes = self.head.bytes.as_slice();
+        let bytes = &self.head.bytes[..];
         self.head
             .headers
             .as_slice()

@@ -89,14 +89,14 @@ impl Response {
         };
         Response::new(StatusCode::OK)
             .with_body(body)
-            .with_header("content-type", TEXT)
+            .with_content_type(TEXT)
     }
 
     /// 200 with an `application/octet-stream` body.
     pub fn bytes(body: impl Into<Vec<u8>>) -> Response {
         Response::new(StatusCode::OK)
             .with_body(Body::Bytes(body.into()))
-            .with_header("content-type", "application/octet-stream")
+            .with_content_type("application/octet-stream")
     }
 
     /// 200 with `value` serialized as JSON.
@@ -144,7 +144,7 @@ impl Response {
         });
         Response::new(StatusCode::OK)
             .with_body(Body::Stream(BodyStream { channel, producer }))
-            .with_header("content-type", "application/octet-stream")
+            .with_content_type("application/octet-stream")
     }
 
     /// Sets the status.
@@ -179,6 +179,10 @@ impl Response {
     pub fn set_header(&mut self, name: impl Into<HeaderText>, value: impl Into<HeaderText>) {
         let name = name.into();
         let value = value.into();
+        if name.eq_ignore_ascii_case("content-type") {
+            self.content_type = Some(value);
+            return;
+        }
         match self
             .headers
             .iter_mut()
@@ -264,7 +268,7 @@ impl IntoResponse for &'static [u8] {
     fn into_response(self) -> Response {
         Response::new(StatusCode::OK)
             .with_body(Body::Static(self))
-            .with_header("content-type", "application/octet-stream")
+            .with_content_type("application/octet-stream")
     }
 }
 

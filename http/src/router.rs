@@ -3,6 +3,7 @@
 //! middleware around everything; errors and panics turned into responses.
 
 use std::any::{Any, TypeId};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
@@ -260,10 +261,11 @@ impl App {
 
     fn route(&self, req: &Request) -> Routed<'_> {
         let path = req.path().strip_prefix('/').unwrap_or(req.path());
+        let encoded = path.contains('%');
         let mut best: Option<(&Route, Score, Params)> = None;
         let mut allowed: Vec<&Method> = Vec::new();
         for route in &self.routes {
-            let Some((score, params)) = match_segments(&route.segments, path) else {
+            let Some((score, params)) = match_segments(&route.segments, path, encoded) else {
                 continue;
             };
             if !route.handlers.iter().any(|(m, _)| handles(m, req.method())) {
@@ -330,9 +332,9 @@ fn allow_header(methods: &[&Method]) -> String {
 }
 
 /// Matches a path (without its leading `/`, still percent-encoded) against a pattern.
-/// Segments are decoded as they are compared; nothing is allocated unless the route
-/// has parameters.
-fn match_segments(pattern: &[Segment], path: &str) -> Option<(Score, Params)> {
+/// Segments are decoded as they are compared (only if the path has a `%` at all);
+/// nothing is allocated unless the route has parameters.
+fn match_segments(pattern: &[Segment], path: &str, encoded: bool) -> Option<(Score, Params)> {
     let mut score: Score = 0;
     let mut params = Params::new();
     let mut rest = Some(path);
@@ -346,7 +348,12 @@ fn match_segments(pattern: &[Segment], path: &str) -> Option<(Score, Params)> {
             score |= weight << (62 - 2 * i);
         }
         if let Segment::Rest(name) = segment {
-            let tail = percent::decode(rest.unwrap_or(""), false).into_owned();
+            let tail = rest.unwrap_or("");
+            let tail = if encoded {
+                percent::decode(tail, false).into_owned()
+            } else {
+                tail.to_string()
+            };
             params.push((Rc::clone(name), tail));
             return Some((score, params));
         }
@@ -355,7 +362,11 @@ fn match_segments(pattern: &[Segment], path: &str) -> Option<(Score, Params)> {
             None => (rest?, None),
         };
         rest = after;
-        let here = percent::decode(here, false);
+        let here = if encoded {
+            percent::decode(here, false)
+        } else {
+            Cow::Borrowed(here)
+        };
         match segment {
             Segment::Literal(text) if *here == **text => {}
             Segment::Param(name) if !here.is_empty() => {
@@ -409,16 +420,16 @@ mod tests {
         let item = parse_pattern("/items/{id}").unwrap();
         let me = parse_pattern("/items/me").unwrap();
         let files = parse_pattern("/files/{*rest}").unwrap();
-        let (s1, p1) = match_segments(&item, path("/items/42")).unwrap();
+        let (s1, p1) = match_segments(&item, path("/items/42"), false).unwrap();
         assert_eq!(p1, vec![(Rc::from("id"), "42".to_string())]);
-        let (s2, _) = match_segments(&me, path("/items/me")).unwrap();
+        let (s2, _) = match_segments(&me, path("/items/me"), false).unwrap();
         assert!(s2 > s1, "literal beats parameter");
         assert!(
-            match_segments(&item, path("/items/")).is_none(),
+            match_segments(&item, path("/items/"), false).is_none(),
             "empty parameter"
         );
-        assert!(match_segments(&item, path("/items/1/2")).is_none());
-        let (_, p3) = match_segments(&files, path("/files/a/b/c.txt")).unwrap();
+        assert!(match_segments(&item, path("/items/1/2"), false).is_none());
+        let (_, p3) = match_segments(&files, path("/files/a/b/c.txt"), false).unwrap();
         assert_eq!(p3[0].1, "a/b/c.txt");
     }
 

@@ -3,7 +3,9 @@
 
 use crate::date;
 use crate::method::Version;
-use crate::response::{Body, Response};
+use std::borrow::Cow;
+
+use crate::response::{Body, HeaderText, Response};
 use crate::status::StatusCode;
 
 /// How the body that follows the head is framed.
@@ -27,20 +29,16 @@ pub(crate) struct Framing {
 
 /// Appends the response (head, and body when it is fixed) to `out`.
 pub(crate) fn write_response(out: &mut Vec<u8>, response: &Response, how: Framing) -> Sent {
+    out.reserve(192 + response.body.len().unwrap_or(0));
     write_status_line(out, response.status);
     out.extend_from_slice(b"Server: simmer\r\nDate: ");
     date::write_now(out);
     out.extend_from_slice(b"\r\n");
-    for (name, value) in response.headers() {
-        if is_field_safe(name) && is_field_safe(value) {
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(value.as_bytes());
-            out.extend_from_slice(b"\r\n");
-        } else {
-            // A CR or LF would let a value start a new header or response.
-            eprintln!("simmer-http: dropped response header {name:?} with a control character");
-        }
+    if let Some(content_type) = &response.content_type {
+        write_header(out, &Cow::Borrowed("Content-Type"), content_type);
+    }
+    for (name, value) in &response.headers {
+        write_header(out, name, value);
     }
     let no_body = !response.status.allows_body();
     let sent = match (&response.body, no_body) {
@@ -80,6 +78,21 @@ pub(crate) fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
     }
     out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
     out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes one header line. Text built at run time (`Cow::Owned`) is checked for CR,
+/// LF and NUL, which would let a value start a new header or response; such a header
+/// is dropped. Compile-time constants (`Cow::Borrowed`) are the programmer's own.
+fn write_header(out: &mut Vec<u8>, name: &HeaderText, value: &HeaderText) {
+    let checked = |t: &HeaderText| matches!(t, Cow::Borrowed(_)) || is_field_safe(t);
+    if !(checked(name) && checked(value)) {
+        eprintln!("simmer-http: dropped response header {name:?} with a control character");
+        return;
+    }
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 
@@ -140,7 +153,7 @@ mod tests {
             text.starts_with("HTTP/1.1 200 OK\r\nServer: simmer\r\nDate: "),
             "{text}"
         );
-        assert!(text.contains("\r\ncontent-type: text/plain; charset=utf-8\r\n"));
+        assert!(text.contains("\r\nContent-Type: text/plain; charset=utf-8\r\n"));
         assert!(
             text.ends_with("Content-Length: 13\r\n\r\nHello, World!"),
             "{text}"
@@ -175,7 +188,7 @@ mod tests {
 
     #[test]
     fn header_values_with_newlines_are_dropped() {
-        let r = Response::text("a").with_header("x-evil", "a\r\nSet-Cookie: b");
+        let r = Response::text("a").with_header("x-evil", String::from("a\r\nSet-Cookie: b"));
         assert!(!written(&r, KEEP).contains("Set-Cookie"));
     }
 
