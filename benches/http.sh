@@ -21,7 +21,11 @@ OUT=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
 
 cargo build --release --quiet --example hello --example hello_hyper
-cargo build --profile small --quiet --example hello
+# -p simmer: build only the root package's features (workspace members' dev-dependencies
+# would otherwise switch features back on).
+cargo build -p simmer --profile small --quiet --example hello --no-default-features --features json
+cp target/small/examples/hello "$OUT/hello-small-nosignals"
+cargo build -p simmer --profile small --quiet --example hello
 
 start_server() { # name addr -> PID in $PID
   local bin=target/release/examples/$1
@@ -88,14 +92,21 @@ fi
 
 size_of() { local f="$OUT/$(basename "$1").stripped"; strip -o "$f" "$1"; stat -c %s "$f"; }
 
-python3 - "$OUT" "$(size_of target/release/examples/hello)" "$(size_of target/release/examples/hello_hyper)" "$(stat -c %s target/small/examples/hello)" <<'PY'
+python3 - "$OUT" "$(size_of target/release/examples/hello)" "$(size_of target/release/examples/hello_hyper)" "$(stat -c %s target/small/examples/hello)" "$(stat -c %s "$OUT/hello-small-nosignals")" <<'PY'
 import sys, statistics, collections
-out, simmer_size, hyper_size, small_size = sys.argv[1], *map(int, sys.argv[2:])
+out, simmer_size, hyper_size, small_size, small_nosig = sys.argv[1], *map(int, sys.argv[2:])
 rows = collections.defaultdict(list)
 for line in open(f"{out}/results.txt"):
     name, conns, depth, reqs, rps, p99, us = line.split()
     rows[(int(conns), int(depth), name)].append((float(rps), p99, float(us)))
 def med(xs): return statistics.median(xs)
+def micros(text):  # wrk prints 850.00us, 2.31ms, 1.02s
+    for unit, scale in (("us", 1), ("ms", 1e3), ("s", 1e6)):
+        if text.endswith(unit):
+            return float(text[:-len(unit)]) * scale
+    return float("nan")
+def p99_of(rows, depth):  # wrk has no per-request latency when pipelining
+    return f"{med([micros(r[1]) for r in rows]) / 1000:.2f} ms" if depth == 1 else "n/a"
 print("| load (wrk, /plaintext) | simmer req/s | hyper req/s | simmer p99 | hyper p99 | simmer CPU/req | hyper CPU/req | CPU ratio |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for conns in (16, 256):
@@ -103,7 +114,7 @@ for conns in (16, 256):
         s, h = rows[(conns, depth, "hello")], rows[(conns, depth, "hello_hyper")]
         s_us, h_us = med([r[2] for r in s]), med([r[2] for r in h])
         label = f"-c {conns}" + (f", pipelined x{depth}" if depth > 1 else "")
-        print(f"| {label} | {med([r[0] for r in s]):,.0f} | {med([r[0] for r in h]):,.0f} | {s[len(s)//2][1]} | {h[len(h)//2][1]} | {s_us:.2f} µs | {h_us:.2f} µs | **{s_us / h_us:.2f}x** |")
+        print(f"| {label} | {med([r[0] for r in s]):,.0f} | {med([r[0] for r in h]):,.0f} | {p99_of(s, depth)} | {p99_of(h, depth)} | {s_us:.2f} µs | {h_us:.2f} µs | **{s_us / h_us:.2f}x** |")
 try:
     sc = dict(l.split() for l in open(f"{out}/syscalls.txt"))
     print(f"\nsyscalls per request (h2load --h1 -n 200000 -c 64): simmer {float(sc['hello']):.2f}, hyper {float(sc['hello_hyper']):.2f}")
@@ -111,5 +122,6 @@ except FileNotFoundError:
     pass
 hwm = dict(l.split() for l in open(f"{out}/hwm.txt"))
 print(f"peak RSS (VmHWM) after the -c 256 runs: simmer {int(hwm['hello'])/1024:.1f} MiB, hyper {int(hwm['hello_hyper'])/1024:.1f} MiB")
-print(f"stripped binary: simmer {simmer_size/1024:.0f} KiB (release), {small_size/1024:.0f} KiB (profile small); hyper {hyper_size/1024:.0f} KiB (release)")
+print(f"stripped binary: simmer {simmer_size/1024:.0f} KiB (release), {small_size/1024:.0f} KiB (profile small), "
+      f"{small_nosig/1024:.0f} KiB (profile small, no signals feature); hyper {hyper_size/1024:.0f} KiB (release)")
 PY

@@ -28,7 +28,7 @@ fn main() {
     let addr = listen_addr("127.0.0.1:8080");
     let result = simmer::Runtime::builder().build().and_then(|rt| {
         rt.block_on(async {
-            let server = Server::bind(addr.as_str())?;
+            let server = Server::bind(addr)?;
             println!("hello: listening on http://{}", server.local_addr()?);
             let router = Router::new()
                 .get("/plaintext", plaintext)
@@ -42,11 +42,16 @@ fn main() {
     }
 }
 
-/// `--addr HOST:PORT`, else `$SIMMER_ADDR`, else `default`.
-fn listen_addr(default: &str) -> String {
+/// `--addr IP:PORT`, else `$SIMMER_ADDR`, else `default`. An IP address, not a name:
+/// resolving names would link the system resolver into a binary that never needs it.
+fn listen_addr(default: &str) -> std::net::SocketAddr {
     let mut args = std::env::args().skip(1);
-    match (args.next().as_deref(), args.next()) {
+    let text = match (args.next().as_deref(), args.next()) {
         (Some("--addr"), Some(addr)) => addr,
         _ => std::env::var("SIMMER_ADDR").unwrap_or_else(|_| default.to_string()),
-    }
+    };
+    text.parse().unwrap_or_else(|e| {
+        eprintln!("hello: bad address {text:?} (want IP:PORT, e.g. 127.0.0.1:8080): {e}");
+        std::process::exit(2);
+    })
 }

@@ -30,8 +30,8 @@ impl fmt::Display for SlowPoll {
             "simmer: slow poll: {who} held the loop for at least {} ms in one poll (threshold {} ms); \
              no other task, socket or timer ran meanwhile. Move blocking or CPU-heavy work \
              to simmer::offload(|| ...).await",
-            self.held.as_millis(),
-            self.threshold.as_millis()
+            self.held.as_millis() as u64,
+            self.threshold.as_millis() as u64
         )
     }
 }

@@ -7,7 +7,6 @@
 //! pays one branch per poll.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -44,22 +43,24 @@ impl WakeSource {
 /// Events kept per trace (about 50 MB); later ones are only counted.
 pub const MAX_EVENTS: usize = 1_000_000;
 
-/// One recorded event; times are microseconds since the trace started.
+/// One recorded event; times are nanoseconds since the trace started (written as
+/// microseconds with integer arithmetic, which keeps float formatting out of every
+/// binary that links the executor).
 pub(crate) enum Event {
     Poll {
         task: u64,
-        start: f64,
-        duration: f64,
+        start: u64,
+        duration: u64,
     },
     Wake {
         task: u64,
         source: WakeSource,
-        at: f64,
+        at: u64,
     },
     Offload {
         thread: u64,
-        start: f64,
-        duration: f64,
+        start: u64,
+        duration: u64,
     },
 }
 
@@ -74,8 +75,8 @@ impl PoolTrace {
     pub(crate) fn offload(&self, thread: u64, began: Instant) {
         let event = Event::Offload {
             thread,
-            start: micros(self.start, began),
-            duration: began.elapsed().as_secs_f64() * 1e6,
+            start: nanos(self.start, began),
+            duration: began.elapsed().as_nanos() as u64,
         };
         self.events
             .lock()
@@ -90,7 +91,8 @@ pub(crate) struct Tracer {
     events: RefCell<Vec<Event>>,
     /// Loop events not kept because `MAX_EVENTS` was reached.
     dropped: std::cell::Cell<u64>,
-    names: RefCell<HashMap<u64, Box<str>>>,
+    /// Names of named tasks, in spawn (so id) order.
+    names: RefCell<Vec<(u64, Box<str>)>>,
     pub(crate) pool: Arc<PoolTrace>,
 }
 
@@ -100,7 +102,7 @@ impl Tracer {
             path,
             events: RefCell::new(Vec::new()),
             dropped: std::cell::Cell::new(0),
-            names: RefCell::new(HashMap::new()),
+            names: RefCell::new(Vec::new()),
             pool: Arc::new(PoolTrace {
                 start: Instant::now(),
                 events: Mutex::new(Vec::new()),
@@ -108,16 +110,16 @@ impl Tracer {
         }
     }
 
-    pub(crate) fn now(&self) -> f64 {
-        micros(self.pool.start, Instant::now())
+    pub(crate) fn now(&self) -> u64 {
+        nanos(self.pool.start, Instant::now())
     }
 
     pub(crate) fn name_task(&self, task: u64, name: &str) {
-        self.names.borrow_mut().insert(task, name.into());
+        self.names.borrow_mut().push((task, name.into()));
     }
 
-    pub(crate) fn poll(&self, task: u64, start: f64) {
-        let duration = self.now() - start;
+    pub(crate) fn poll(&self, task: u64, start: u64) {
+        let duration = self.now().saturating_sub(start);
         self.events.borrow_mut().push(Event::Poll {
             task,
             start,
@@ -149,7 +151,11 @@ impl Tracer {
 
     fn to_json(&self) -> String {
         let names = self.names.borrow();
-        let label = |task: u64| match names.get(&task) {
+        let name_of = |task: u64| {
+            let i = names.binary_search_by_key(&task, |(id, _)| *id).ok()?;
+            Some(&names[i].1)
+        };
+        let label = |task: u64| match name_of(task) {
             Some(name) => format!("task {task} ({})", escape(name)),
             None if task == 0 => "block_on".to_string(),
             None => format!("task {task}"),
@@ -167,18 +173,23 @@ impl Tracer {
             match *event {
                 Event::Poll { task, start, duration } => write!(
                     out,
-                    r#"{{"name":"{}","cat":"poll","ph":"X","ts":{start:.3},"dur":{duration:.3},"pid":1,"tid":0,"args":{{"task":{task}}}}}"#,
-                    label(task)
+                    r#"{{"name":"{}","cat":"poll","ph":"X","ts":{},"dur":{},"pid":1,"tid":0,"args":{{"task":{task}}}}}"#,
+                    label(task),
+                    Micros(start),
+                    Micros(duration)
                 ),
                 Event::Wake { task, source, at } => write!(
                     out,
-                    r#"{{"name":"wake {}","cat":"wake","ph":"i","s":"t","ts":{at:.3},"pid":1,"tid":0,"args":{{"task":{task},"source":"{}"}}}}"#,
+                    r#"{{"name":"wake {}","cat":"wake","ph":"i","s":"t","ts":{},"pid":1,"tid":0,"args":{{"task":{task},"source":"{}"}}}}"#,
                     label(task),
+                    Micros(at),
                     source.label()
                 ),
                 Event::Offload { thread, start, duration } => write!(
                     out,
-                    r#"{{"name":"offload","cat":"offload","ph":"X","ts":{start:.3},"dur":{duration:.3},"pid":1,"tid":{}}}"#,
+                    r#"{{"name":"offload","cat":"offload","ph":"X","ts":{},"dur":{},"pid":1,"tid":{}}}"#,
+                    Micros(start),
+                    Micros(duration),
                     1000 + thread
                 ),
             }
@@ -189,8 +200,17 @@ impl Tracer {
     }
 }
 
-fn micros(start: Instant, at: Instant) -> f64 {
-    at.saturating_duration_since(start).as_secs_f64() * 1e6
+fn nanos(start: Instant, at: Instant) -> u64 {
+    at.saturating_duration_since(start).as_nanos() as u64
+}
+
+/// Nanoseconds as the microseconds the trace format wants: `12.345`.
+struct Micros(u64);
+
+impl std::fmt::Display for Micros {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
 }
 
 /// Escapes a task name for a JSON string.

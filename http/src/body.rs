@@ -213,5 +213,5 @@ pub(crate) fn too_large(limit: usize) -> HttpError {
 }
 
 fn secs(d: Duration) -> String {
-    format!("{:.1} s", d.as_secs_f64())
+    format!("{d:?}")
 }

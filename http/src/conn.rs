@@ -183,8 +183,8 @@ async fn next_head(
                     return Incoming::Reject(HttpError::new(
                         408,
                         format!(
-                            "request header not received within {:.1} s",
-                            config.header_read_timeout.as_secs_f64()
+                            "request header not received within {:?}",
+                            config.header_read_timeout
                         ),
                     ))
                 }

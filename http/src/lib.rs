@@ -47,7 +47,46 @@ mod server;
 #[cfg(feature = "signals")]
 mod signals;
 mod status;
+mod type_map;
 mod write;
+
+/// Entry points for `benches/http_parse.rs`: not part of the API.
+#[doc(hidden)]
+pub mod bench {
+    use crate::parse::{parse_head, HeadLimits, Parsed};
+    use crate::request::RequestHead;
+    use crate::response::Response;
+    use crate::write::{write_response, Framing};
+
+    /// Parses and validates a head as the server does, building the shared request
+    /// head; returns its length (0 if incomplete or invalid).
+    pub fn parse_request(buf: &[u8]) -> usize {
+        let limits = HeadLimits {
+            max_request_line: 8192,
+            max_header_bytes: 16384,
+            max_headers: 100,
+        };
+        match parse_head(buf, &limits) {
+            Parsed::Complete(head) => {
+                let len = head.len;
+                let shared = std::rc::Rc::new(RequestHead::new(head, &buf[..len]));
+                std::hint::black_box(shared);
+                len
+            }
+            _ => 0,
+        }
+    }
+
+    /// Appends `response` to `out` as a keep-alive HTTP/1.1 response.
+    pub fn write(out: &mut Vec<u8>, response: &Response) {
+        let how = Framing {
+            version: crate::method::Version::Http11,
+            keep_alive: true,
+            head_request: false,
+        };
+        write_response(out, response, how);
+    }
+}
 
 pub use config::ServerConfig;
 pub use error::{Error, HttpError};

@@ -2,7 +2,6 @@
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -13,10 +12,11 @@ use crate::error::HttpError;
 use crate::method::{Method, Version};
 use crate::parse::{Head, HeaderSpans, Span};
 use crate::percent;
+use crate::type_map::TypeMap;
 
 /// Application state registered on the router, by type (FastAPI's dependencies,
 /// axum's `State`).
-pub(crate) type StateMap = HashMap<TypeId, Rc<dyn Any>>;
+pub(crate) type StateMap = TypeMap<Rc<dyn Any>>;
 
 /// The parsed head of a request: its bytes and where things are in them (up to 16
 /// header positions in place). Shared, so that logging a failed request needs no copy.

@@ -4,7 +4,6 @@
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -14,6 +13,7 @@ use crate::method::Method;
 use crate::percent;
 use crate::request::{Request, RequestHead, StateMap};
 use crate::response::{IntoResponse, Response};
+use crate::type_map::TypeMap;
 
 /// Routes, middleware, state and error handlers: the application.
 ///
@@ -37,7 +37,7 @@ pub struct Router {
     routes: Vec<Route>,
     middleware: Vec<Rc<dyn Middleware>>,
     state: StateMap,
-    error_handlers: HashMap<TypeId, ErrorHandler>,
+    error_handlers: TypeMap<ErrorHandler>,
 }
 
 type ErrorHandler = Rc<dyn Fn(&Error) -> Option<Response>>;
@@ -181,7 +181,7 @@ pub(crate) struct App {
     routes: Vec<Route>,
     middleware: Vec<Rc<dyn Middleware>>,
     pub(crate) state: Rc<StateMap>,
-    error_handlers: HashMap<TypeId, ErrorHandler>,
+    error_handlers: TypeMap<ErrorHandler>,
 }
 
 /// What routing found for a request.
