@@ -52,10 +52,11 @@ fn write(c: &mut Criterion) {
         b.iter(|| {
             out.clear();
             let body = black_box("Hello, World!");
+            let date = black_box("Sat, 21 Nov 2026 08:00:00 GMT");
             write!(
                 out,
                 "HTTP/1.1 200 OK\r\nServer: simmer\r\nDate: {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n{}",
-                "Sat, 21 Nov 2026 08:00:00 GMT",
+                date,
                 body.len(),
                 body
             )
