@@ -82,3 +82,82 @@ fn timers_example_finishes_in_deadline_order() {
     assert!(position("tick 3") < position("all done"));
     assert!(text.contains("Err(Elapsed"));
 }
+
+/// Sends one HTTP/1.1 request on a new connection and returns the whole reply.
+fn http_get(addr: &str, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+/// Starts an example that prints "... listening on http://ADDR" and returns it and ADDR.
+fn start_http_example(name: &str) -> (Child, String) {
+    let mut child = Child(
+        Command::new(example(name))
+            .args(["--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("examples are built by cargo test"),
+    );
+    let mut first_line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let addr = first_line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .to_string();
+    (child, addr)
+}
+
+#[test]
+fn hello_example_serves_techempower_routes_and_exits_0_on_sigterm() {
+    let (mut child, addr) = start_http_example("hello");
+    let plain = http_get(&addr, "/plaintext");
+    assert!(plain.starts_with("HTTP/1.1 200 OK\r\n"), "{plain}");
+    assert!(
+        plain.contains("Content-Length: 13\r\n") && plain.ends_with("\r\n\r\nHello, World!"),
+        "{plain}"
+    );
+    assert!(plain.contains("\r\nDate: ") && plain.contains("\r\nServer: simmer\r\n"));
+    let json = http_get(&addr, "/json");
+    assert!(
+        json.contains("Content-Type: application/json\r\n"),
+        "{json}"
+    );
+    assert!(
+        json.ends_with("\r\n\r\n{\"message\":\"Hello, World!\"}"),
+        "{json}"
+    );
+    assert!(http_get(&addr, "/nope").starts_with("HTTP/1.1 404"));
+    // Graceful shutdown on SIGTERM ends the process with status 0.
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.0.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn hello_hyper_baseline_serves_the_same_routes() {
+    let (_child, addr) = start_http_example("hello_hyper");
+    let plain = http_get(&addr, "/plaintext");
+    assert!(
+        plain.starts_with("HTTP/1.1 200 OK\r\n") && plain.ends_with("Hello, World!"),
+        "{plain}"
+    );
+    assert!(http_get(&addr, "/json").ends_with("{\"message\":\"Hello, World!\"}"));
+}
