@@ -24,22 +24,7 @@ impl Drop for Child {
 
 #[test]
 fn echo_example_echoes_over_tcp() {
-    let mut child = Child(
-        Command::new(example("echo"))
-            .args(["--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("examples are built by cargo test"),
-    );
-    let mut first_line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let addr = first_line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(
-        first_line.starts_with("echo server listening on"),
-        "{first_line}"
-    );
+    let (_child, addr) = start_example("echo");
     let clients: Vec<_> = (0..8)
         .map(|i| {
             let addr = addr.clone();
@@ -98,8 +83,9 @@ fn http_get(addr: &str, path: &str) -> String {
     reply
 }
 
-/// Starts an example that prints "... listening on http://ADDR" and returns it and ADDR.
-fn start_http_example(name: &str) -> (Child, String) {
+/// Starts a server example on a free port; it prints "... listening on [http://]ADDR"
+/// first. Returns the process and ADDR.
+fn start_example(name: &str) -> (Child, String) {
     let mut child = Child(
         Command::new(example(name))
             .args(["--addr", "127.0.0.1:0"])
@@ -111,9 +97,10 @@ fn start_http_example(name: &str) -> (Child, String) {
     BufReader::new(child.0.stdout.take().unwrap())
         .read_line(&mut first_line)
         .unwrap();
+    assert!(first_line.contains("listening on"), "{first_line}");
     let addr = first_line
         .trim()
-        .rsplit("http://")
+        .rsplit([' ', '/'])
         .next()
         .unwrap()
         .to_string();
@@ -122,7 +109,7 @@ fn start_http_example(name: &str) -> (Child, String) {
 
 #[test]
 fn hello_example_serves_techempower_routes_and_exits_0_on_sigterm() {
-    let (mut child, addr) = start_http_example("hello");
+    let (mut child, addr) = start_example("hello");
     let plain = http_get(&addr, "/plaintext");
     assert!(plain.starts_with("HTTP/1.1 200 OK\r\n"), "{plain}");
     assert!(
@@ -153,7 +140,7 @@ fn hello_example_serves_techempower_routes_and_exits_0_on_sigterm() {
 
 #[test]
 fn hello_hyper_baseline_serves_the_same_routes() {
-    let (_child, addr) = start_http_example("hello_hyper");
+    let (_child, addr) = start_example("hello_hyper");
     let plain = http_get(&addr, "/plaintext");
     assert!(
         plain.starts_with("HTTP/1.1 200 OK\r\n") && plain.ends_with("Hello, World!"),

@@ -55,26 +55,35 @@ fn curl_http11_get() {
     );
 }
 
+/// POSTs `body` (from a temporary file) to `/echo` with curl and `extra` arguments.
+fn curl_upload(
+    server: &support::TestServer,
+    body: &str,
+    extra: &[&str],
+) -> Option<std::process::Output> {
+    let url = format!("http://{}/echo", server.addr);
+    let path = std::env::temp_dir().join(format!(
+        "simmer-upload-{}-{}",
+        std::process::id(),
+        body.len()
+    ));
+    std::fs::write(&path, body).unwrap();
+    let data = format!("@{}", path.display());
+    let mut args = vec!["-sS"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--data-binary", &data, &url]);
+    let out = run("curl", &args);
+    std::fs::remove_file(&path).ok();
+    out
+}
+
 #[test]
 fn curl_chunked_upload_is_echoed() {
     let server = serve(app);
-    let url = format!("http://{}/echo", server.addr);
     let body = "chunk-me ".repeat(5000);
-    let path = std::env::temp_dir().join(format!("simmer-chunked-{}", std::process::id()));
-    std::fs::write(&path, &body).unwrap();
-    let data = format!("@{}", path.display());
-    let args = [
-        "-sS",
-        "-H",
-        "Transfer-Encoding: chunked",
-        "--data-binary",
-        &data,
-        &url,
-    ];
-    let Some(out) = run("curl", &args) else {
+    let Some(out) = curl_upload(&server, &body, &["-H", "Transfer-Encoding: chunked"]) else {
         return;
     };
-    std::fs::remove_file(&path).ok();
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), body);
 }
@@ -82,24 +91,10 @@ fn curl_chunked_upload_is_echoed() {
 #[test]
 fn curl_expect_100_continue_gets_continue_then_the_echo() {
     let server = serve(app);
-    let url = format!("http://{}/echo", server.addr);
     let body = "x".repeat(200_000);
-    let path = std::env::temp_dir().join(format!("simmer-expect-{}", std::process::id()));
-    std::fs::write(&path, &body).unwrap();
-    let data = format!("@{}", path.display());
-    let args = [
-        "-sS",
-        "-v",
-        "-H",
-        "Expect: 100-continue",
-        "--data-binary",
-        &data,
-        &url,
-    ];
-    let Some(out) = run("curl", &args) else {
+    let Some(out) = curl_upload(&server, &body, &["-v", "-H", "Expect: 100-continue"]) else {
         return;
     };
-    std::fs::remove_file(&path).ok();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("HTTP/1.1 100 Continue"), "{stderr}");
     assert_eq!(out.stdout.len(), body.len());
