@@ -187,8 +187,11 @@ impl Shared {
             if self.draining.get() {
                 return Poll::Ready(());
             }
-            if let Some(waker) = self.connections.borrow_mut().get_mut(slot) {
-                *waker = Some(cx.waker().clone());
+            if let Some(waiting) = self.connections.borrow_mut().get_mut(slot) {
+                match waiting {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *waiting = Some(cx.waker().clone()),
+                }
             }
             Poll::Pending
         })

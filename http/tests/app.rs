@@ -271,3 +271,37 @@ fn thousand_concurrent_keep_alive_clients() {
     });
     assert_eq!(ok, 5000);
 }
+
+#[test]
+fn access_log_writes_one_uvicorn_style_line_per_request() {
+    // The log goes to stderr: run this test binary again as a child and read it.
+    if std::env::var_os("SIMMER_CHILD_ACCESS_LOG").is_some() {
+        let server = serve(|| {
+            Router::new()
+                .get("/logged", |_r: Request| async { "ok" })
+                .middleware(middleware::access_log)
+        });
+        assert_eq!(get(&server, "/logged?x=1").status, 200);
+        assert_eq!(get(&server, "/missing").status, 404);
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "access_log_writes_one_uvicorn_style_line_per_request",
+            "--exact",
+            "--nocapture",
+        ])
+        .env("SIMMER_CHILD_ACCESS_LOG", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("- \"GET /logged?x=1 HTTP/1.1\" 200 OK "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("- \"GET /missing HTTP/1.1\" 404 Not Found "),
+        "{stderr}"
+    );
+}

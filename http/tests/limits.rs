@@ -191,3 +191,19 @@ fn connection_limit_makes_new_clients_wait_in_the_backlog() {
     let reply = read_response(&mut reader, false).expect("served once a slot was free");
     assert_eq!(reply.status, 200);
 }
+
+#[test]
+fn a_body_that_stops_arriving_gets_408_after_the_body_read_timeout() {
+    let config = ServerConfig {
+        body_read_timeout: Duration::from_millis(200),
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, app);
+    let mut s = server.connect();
+    // Ten bytes promised, three sent, then silence.
+    s.write_all(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
+        .unwrap();
+    let reply = read_to_close(&mut s);
+    assert_eq!(status_of(&reply), 408, "{reply}");
+    assert!(reply.contains("Connection: close"));
+}
