@@ -5,11 +5,13 @@
 //! more input (or is large). So every request already in the read buffer is answered
 //! before the one `write` that sends the whole batch.
 
+use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::rc::Rc;
 use std::time::Instant;
 
+use simmer_executor::coop;
 use simmer_reactor::net::TcpStream;
 use simmer_reactor::time::timeout;
 
@@ -159,6 +161,9 @@ async fn next_head(
             Parsed::Partial => (0, None),
         });
         if let Some(incoming) = parsed {
+            // Each request spends one unit of the task's coop budget, so a client with
+            // hundreds of pipelined requests buffered yields the loop to the others.
+            poll_fn(coop::poll_proceed).await;
             return incoming;
         }
         if !out.is_empty() && flush(io, shared, out).await.is_err() {
