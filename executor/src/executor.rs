@@ -344,7 +344,8 @@ impl Core {
             tasks_alive: c.tasks_spawned.get() - c.tasks_finished.get(),
             polls: c.polls.get(),
             local_wakes: c.local_wakes.get(),
-            remote_wakes: c.remote_wakes.get(),
+            remote_wakes: c.remote_wakes.get()
+                + self.shared.remote_main_wakes.load(Ordering::Relaxed),
             unparks: self.shared.unparks.load(Ordering::Relaxed),
             io_events: c.io_events.get(),
             timers_fired: c.timers_fired.get(),
@@ -437,6 +438,9 @@ impl Wake for MainWake {
         // loop is about to look at the flag anyway: no eventfd write.
         let on_loop = with_core(|core| Arc::ptr_eq(&core.shared, &self.shared));
         if on_loop != Some(true) {
+            self.shared
+                .remote_main_wakes
+                .fetch_add(1, Ordering::Relaxed);
             self.shared.unpark_if_parked();
         }
     }

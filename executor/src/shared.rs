@@ -24,6 +24,9 @@ pub(crate) struct Shared {
     unparker: Arc<dyn Unpark>,
     /// How many times the loop was unparked from another thread.
     pub(crate) unparks: AtomicU64,
+    /// Wakes of the `block_on` future from other threads (task wakes are counted as
+    /// they are drained from the remote queue).
+    pub(crate) remote_main_wakes: AtomicU64,
 }
 
 struct RemoteQueue {
@@ -43,6 +46,7 @@ impl Shared {
             parked: AtomicBool::new(false),
             unparker,
             unparks: AtomicU64::new(0),
+            remote_main_wakes: AtomicU64::new(0),
         }
     }
 

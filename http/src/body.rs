@@ -1,5 +1,6 @@
-//! Reading a request body: Content-Length or chunked, with a size limit, `100 Continue`
-//! sent the first time the handler asks for the body, and a timeout on each wait.
+//! Reading a message body: Content-Length, chunked or (responses) until close, with a
+//! size limit, `100 Continue` sent the first time a handler asks for a request body,
+//! and a timeout on each wait.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -95,6 +96,29 @@ impl BodyReader {
                         take_data(io, remaining, BodyProgress::Length, BodyProgress::Done)
                     {
                         return Ok(Some(piece));
+                    }
+                }
+                BodyProgress::UntilClose => {
+                    let piece = io.with_unread(|unread| (unread.len(), unread.to_vec()));
+                    if !piece.is_empty() {
+                        return Ok(Some(piece));
+                    }
+                    let want = self.limit.clamp(16 * 1024, 1 << 20);
+                    match timeout(io.body_read_timeout, io.read_more(want)).await {
+                        Ok(Ok(0)) => {
+                            io.body.set(BodyProgress::Done);
+                            return Ok(None);
+                        }
+                        Ok(Ok(_)) => continue,
+                        Ok(Err(e)) => {
+                            return Err(HttpError::bad_request(format!("reading the body: {e}")))
+                        }
+                        Err(_) => {
+                            return Err(HttpError::new(
+                                408,
+                                format!("body not received within {:?}", io.body_read_timeout),
+                            ))
+                        }
                     }
                 }
                 BodyProgress::Chunked(state) => {

@@ -1,5 +1,6 @@
-//! The parts of a connection that the connection loop and the request body share: the
-//! socket, the read buffer (reused for every request), and the body's progress.
+//! The parts of a connection that the connection loop and the body reader share: the
+//! socket, the read buffer (reused for every message), and the body's progress. The
+//! server reads request bodies through it, the client response bodies.
 
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
@@ -37,6 +38,8 @@ pub(crate) enum BodyProgress {
     Length(u64),
     /// Inside a chunked body.
     Chunked(ChunkState),
+    /// A body that ends when the peer closes (HTTP/1.0 responses without a length).
+    UntilClose,
     /// Reading failed (bad framing, too large, timeout): the connection must close.
     Broken,
 }

@@ -4,7 +4,8 @@
 //! syntax, RFC 9112's rules on top), keep-alive and pipelining, request bodies
 //! (Content-Length and chunked, with limits and `100 Continue`), streamed responses,
 //! a router with path parameters, middleware with `call_next`, and errors and panics
-//! turned into responses without taking the server down.
+//! turned into responses without taking the server down. [`client::Client`] is the other
+//! direction: outbound requests with a keep-alive pool.
 //!
 //! ```no_run
 //! use simmer_http::{middleware, Request, Router, Server};
@@ -28,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod body;
+pub mod client;
 mod config;
 mod conn;
 mod conn_io;
