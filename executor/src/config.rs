@@ -16,15 +16,20 @@ pub struct SlowPoll {
     pub held: Duration,
     /// The threshold it went over.
     pub threshold: Duration,
+    /// What the task was doing, if it said (an HTTP request: "GET /block?ms=1000").
+    pub detail: Option<String>,
 }
 
 impl fmt::Display for SlowPoll {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let who = match (&self.task_name, self.task_id) {
+        let mut who = match (&self.task_name, self.task_id) {
             (Some(name), id) => format!("task {id} \"{name}\""),
             (None, 0) => "the block_on future".to_string(),
             (None, id) => format!("task {id}"),
         };
+        if let Some(detail) = &self.detail {
+            who.push_str(&format!(" ({detail})"));
+        }
         write!(
             f,
             "simmer: slow poll: {who} held the loop for at least {} ms in one poll (threshold {} ms); \

@@ -14,9 +14,11 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::fmt;
 use std::future::Future;
 use std::io;
 use std::ptr;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -77,6 +79,9 @@ pub(crate) struct Core {
     clock_tick_ns: u64,
     /// What is waking tasks right now, for the trace (set by the reactor).
     wake_source: Cell<WakeSource>,
+    /// What the poll in progress is doing (e.g. "GET /block"), if a future said so;
+    /// shown in slow-poll warnings, cleared after each poll.
+    poll_detail: RefCell<Option<Rc<dyn fmt::Display>>>,
 }
 
 impl Executor {
@@ -108,6 +113,7 @@ impl Executor {
                 clock: Cell::new(0),
                 clock_tick_ns: resolution().as_nanos() as u64,
                 wake_source: Cell::new(WakeSource::Task),
+                poll_detail: RefCell::new(None),
             }),
         }
     }
@@ -252,6 +258,10 @@ impl Core {
         if held >= self.slow_poll_ns {
             self.report_slow_poll(task, held);
         }
+        // Usually empty: no detail to drop.
+        if self.poll_detail.borrow().is_some() {
+            self.poll_detail.borrow_mut().take();
+        }
         result
     }
 
@@ -263,6 +273,7 @@ impl Core {
             task_name: task.and_then(|t| t.header().name.as_deref().cloned()),
             held: Duration::from_nanos(held_ns),
             threshold: self.config.slow_poll_threshold.unwrap_or_default(),
+            detail: self.poll_detail.borrow().as_ref().map(|d| d.to_string()),
         };
         (self.config.on_slow_poll)(&slow);
         // The report itself may be slow (a blocked stderr); do not blame the next poll.
@@ -524,6 +535,13 @@ fn spawn_inner<F: Future + 'static>(future: F, name: Option<TaskName>) -> JoinHa
              simmer::block_on (or Runtime::block_on)"
         ),
     }
+}
+
+/// Says what the poll in progress is doing (an HTTP server passes the request line), for
+/// the slow-poll warning. Call it from inside a future's `poll`; it lasts until that
+/// poll ends and costs nothing unless the poll turns out slow.
+pub fn describe_current_poll(detail: Rc<dyn fmt::Display>) {
+    with_core(|core| *core.poll_detail.borrow_mut() = Some(detail));
 }
 
 /// The current runtime's statistics, or `None` outside a runtime.

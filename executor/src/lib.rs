@@ -34,7 +34,9 @@ mod waker;
 mod yield_now;
 
 pub use config::{Config, SlowPoll, SlowPollHook};
-pub use executor::{in_runtime, report, spawn, spawn_named, stats, Executor};
+pub use executor::{
+    describe_current_poll, in_runtime, report, spawn, spawn_named, stats, Executor,
+};
 pub use join::{JoinError, JoinHandle};
 pub use offload::{offload, Offload};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};

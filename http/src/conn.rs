@@ -18,7 +18,7 @@ use simmer_reactor::time::timeout;
 use crate::body::{too_large, BodyReader};
 use crate::conn_io::{BodyProgress, ConnIo};
 use crate::error::HttpError;
-use crate::handler::CatchPanic;
+use crate::handler::{CatchPanic, Described};
 use crate::method::{Method, Version};
 use crate::parse::{parse_head, Framing, Head, Parsed};
 use crate::request::{Request, RequestHead};
@@ -230,8 +230,13 @@ async fn handle(
         return Next::Close;
     }
     let body = BodyReader::new(Some(Rc::clone(io)), config.max_body_bytes);
+    let detail: Rc<dyn std::fmt::Display> = Rc::clone(&head) as Rc<RequestHead>;
     let req = Request::new(head, body, Rc::clone(&shared.app.state));
-    let mut response = match CatchPanic(pin!(shared.app.handle(req))).await {
+    let handled = Described {
+        detail,
+        future: pin!(shared.app.handle(req)),
+    };
+    let mut response = match CatchPanic(handled).await {
         Ok(response) => response,
         Err(message) => {
             eprintln!(

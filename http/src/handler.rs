@@ -64,6 +64,22 @@ impl Next {
     }
 }
 
+/// Polls a future while telling the executor which request it serves, so a slow poll
+/// is reported with its request line.
+pub(crate) struct Described<F> {
+    pub(crate) detail: Rc<dyn std::fmt::Display>,
+    pub(crate) future: F,
+}
+
+impl<F: Future + Unpin> Future for Described<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        simmer_executor::describe_current_poll(Rc::clone(&self.detail));
+        Pin::new(&mut self.future).poll(cx)
+    }
+}
+
 /// Polls a future, turning a panic inside it into `Err(message)`.
 pub(crate) struct CatchPanic<F>(pub(crate) F);
 

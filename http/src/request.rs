@@ -65,6 +65,13 @@ impl RequestHead {
     }
 }
 
+impl fmt::Display for RequestHead {
+    /// `GET /path?query`, as slow-poll warnings and logs show a request.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.target())
+    }
+}
+
 /// An HTTP request. Handlers take it by value: `async fn handler(req: Request)`.
 pub struct Request {
     head: Rc<RequestHead>,

@@ -1,0 +1,247 @@
+//! The tour: every example of FastAPI's async guide, on simmer. The README's main demo.
+//!
+//! ```text
+//! cargo run --release --example tour                    # http://127.0.0.1:8000
+//! cargo run --release --example tour -- --addr 127.0.0.1:9000 --upstream http://127.0.0.1:9000/upstream
+//! ```
+//!
+//! Each route is one idea; docs/TOUR.md walks through them. Try `/block?ms=1000` and
+//! `/offload?ms=1000` while another terminal polls `/hello` to feel the difference
+//! between blocking the loop and moving work to the offload pool.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use simmer::http::client::Client;
+use simmer::http::{
+    middleware, HttpError, IntoResponse, Json, Request, Response, Router, Server, StatusCode,
+};
+use simmer::time::sleep;
+
+/// Shared by the handlers (FastAPI would use dependencies; here: router state).
+struct Tour {
+    client: Client,
+    upstream: String,
+    /// `/async-route` requests sleeping right now, and the most at once.
+    sleeping: Cell<u32>,
+    most_sleeping: Cell<u32>,
+}
+
+/// `GET /`: the first example of every FastAPI tutorial.
+async fn root(_req: Request) -> Json<Value> {
+    Json(json!({"Hello": "World"}))
+}
+
+/// `GET /hello`: a handler that awaits nothing.
+async fn hello(_req: Request) -> Json<Value> {
+    Json(json!({"message": "Hello"}))
+}
+
+/// `GET /async-route`: `await asyncio.sleep(1)` — the loop serves others meanwhile.
+async fn async_route(req: Request) -> Json<Value> {
+    let tour = req.state::<Tour>().expect("tour state");
+    tour.sleeping.set(tour.sleeping.get() + 1);
+    tour.most_sleeping
+        .set(tour.most_sleeping.get().max(tour.sleeping.get()));
+    sleep(Duration::from_secs(1)).await;
+    tour.sleeping.set(tour.sleeping.get() - 1);
+    Json(json!({"message": "This is an async route"}))
+}
+
+/// `GET /wait`: a longer sleep.
+async fn wait(_req: Request) -> Json<Value> {
+    sleep(Duration::from_secs(2)).await;
+    Json(json!({"message": "Done waiting"}))
+}
+
+/// `GET /cpu-task`: CPU-bound work on the offload pool (`run_in_executor`).
+async fn cpu_task(_req: Request) -> Result<Json<Value>, HttpError> {
+    let sum = simmer::offload(|| (0..1_000_000u64).sum::<u64>())
+        .await
+        .map_err(|e| HttpError::new(500, e.to_string()))?;
+    Ok(Json(json!({"result": sum})))
+}
+
+/// A function that blocks, as a synchronous database driver or file API would.
+fn blocking_work() -> &'static str {
+    std::thread::sleep(Duration::from_millis(500));
+    "Sync task completed"
+}
+
+/// `GET /sync-task`: a blocking function, run on the pool instead of the loop.
+async fn sync_task(_req: Request) -> Result<Json<Value>, HttpError> {
+    let message = simmer::offload(blocking_work)
+        .await
+        .map_err(|e| HttpError::new(500, e.to_string()))?;
+    Ok(Json(json!({"message": message})))
+}
+
+/// A failure the handler below catches (`try: ... except Exception:`).
+#[derive(Debug)]
+struct SomethingWentWrong;
+
+impl std::fmt::Display for SomethingWentWrong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Something went wrong")
+    }
+}
+
+impl std::error::Error for SomethingWentWrong {}
+
+async fn risky_operation() -> Result<(), SomethingWentWrong> {
+    sleep(Duration::from_millis(10)).await;
+    Err(SomethingWentWrong)
+}
+
+/// `GET /error-handling`: the error is caught and answered, not propagated.
+async fn error_handling(_req: Request) -> Json<Value> {
+    match risky_operation().await {
+        Ok(()) => Json(json!({"message": "all good"})),
+        Err(e) => Json(json!({"error": e.to_string()})),
+    }
+}
+
+/// `GET /external-api`: fetch JSON from another service with the async client.
+async fn external_api(req: Request) -> Response {
+    let tour = req.state::<Tour>().expect("tour state");
+    let fetched = async {
+        let reply = tour.client.get(&tour.upstream).send().await?;
+        reply.json::<Value>().await
+    };
+    match fetched.await {
+        Ok(value) => Response::json(&value),
+        Err(e) => {
+            let error = json!({"error": format!("upstream {} failed: {e}", tour.upstream)});
+            (StatusCode::BAD_GATEWAY, Json(error)).into_response()
+        }
+    }
+}
+
+/// `GET /upstream`: the default upstream for `/external-api`: a JSON document.
+async fn upstream_data(_req: Request) -> Json<Value> {
+    Json(json!({"source": "simmer tour upstream", "items": [1, 2, 3]}))
+}
+
+/// `GET /items/{id}?q=`: a typed path parameter (a non-integer id is a 422) and an
+/// optional query parameter.
+async fn item(req: Request) -> Result<Json<Value>, HttpError> {
+    let item_id: i64 = req.param_as("id")?;
+    Ok(Json(json!({"item_id": item_id, "q": req.query("q")})))
+}
+
+/// How long `/block` and `/offload` work: `?ms=N`, 100 by default, at most 10 s.
+fn millis(req: &Request) -> Result<Duration, HttpError> {
+    let ms: u64 = req.query_as("ms")?.unwrap_or(100);
+    Ok(Duration::from_millis(ms.min(10_000)))
+}
+
+/// `GET /block?ms=N`: blocks the loop on purpose with `std::thread::sleep`. Every other
+/// request waits; the slow-poll detector names this request.
+async fn block(req: Request) -> Result<Json<Value>, HttpError> {
+    let d = millis(&req)?;
+    std::thread::sleep(d);
+    Ok(Json(json!({"blocked_loop_ms": d.as_millis() as u64})))
+}
+
+/// `GET /offload?ms=N`: the same sleep on the offload pool; the loop stays free.
+async fn offload(req: Request) -> Result<Json<Value>, HttpError> {
+    let d = millis(&req)?;
+    simmer::offload(move || std::thread::sleep(d))
+        .await
+        .map_err(|e| HttpError::new(500, e.to_string()))?;
+    Ok(Json(json!({"offloaded_ms": d.as_millis() as u64})))
+}
+
+/// `POST /echo`: the request body back, unchanged (Content-Length or chunked upload).
+async fn echo(mut req: Request) -> Result<Response, HttpError> {
+    let body = req.body().await?;
+    let content_type = req
+        .header("content-type")
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    Ok(Response::bytes(body).with_content_type(content_type))
+}
+
+/// `GET /stats`: the runtime's counters as JSON.
+async fn stats(req: Request) -> Json<Value> {
+    let s = simmer::stats().expect("inside the runtime");
+    let tour = req.state::<Tour>().expect("tour state");
+    Json(json!({
+        "tasks_spawned": s.tasks_spawned, "tasks_alive": s.tasks_alive, "polls": s.polls,
+        "local_wakes": s.local_wakes, "remote_wakes": s.remote_wakes, "unparks": s.unparks,
+        "io_events": s.io_events, "timers_fired": s.timers_fired, "loop_turns": s.loop_turns,
+        "offload_queued": s.offload_queued, "offload_running": s.offload_running,
+        "offload_threads": s.offload_threads, "longest_poll_ms": s.longest_poll.as_millis() as u64,
+        "slow_polls": s.slow_polls, "async_route_most_at_once": tour.most_sleeping.get(),
+    }))
+}
+
+/// `GET /plaintext` and `GET /json`: the TechEmpower tests.
+async fn plaintext(_req: Request) -> Response {
+    Response::text("Hello, World!")
+}
+
+async fn json_test(_req: Request) -> Json<Value> {
+    Json(json!({"message": "Hello, World!"}))
+}
+
+fn router(upstream: String) -> Router {
+    Router::new()
+        .get("/", root)
+        .get("/hello", hello)
+        .get("/async-route", async_route)
+        .get("/wait", wait)
+        .get("/cpu-task", cpu_task)
+        .get("/sync-task", sync_task)
+        .get("/error-handling", error_handling)
+        .get("/external-api", external_api)
+        .get("/upstream", upstream_data)
+        .get("/items/{id}", item)
+        .get("/block", block)
+        .get("/offload", offload)
+        .post("/echo", echo)
+        .get("/plaintext", plaintext)
+        .get("/json", json_test)
+        .get("/stats", stats)
+        .state(Tour {
+            client: Client::new(),
+            upstream,
+            sleeping: Cell::new(0),
+            most_sleeping: Cell::new(0),
+        })
+        .middleware(middleware::process_time)
+}
+
+fn main() {
+    let mut addr = std::env::var("SIMMER_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_string());
+    let mut upstream = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--addr", Some(value)) => addr = value,
+            ("--upstream", Some(value)) => upstream = Some(value),
+            _ => {
+                eprintln!("usage: tour [--addr IP:PORT] [--upstream URL]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let result = simmer::Runtime::new().and_then(|rt| {
+        rt.block_on(async {
+            let server = Server::bind(addr.as_str())?;
+            let local = server.local_addr()?;
+            let upstream = upstream.unwrap_or_else(|| format!("http://{local}/upstream"));
+            let router = router(upstream);
+            println!("simmer tour: listening on http://{local}");
+            for line in router.describe() {
+                println!("  {line}");
+            }
+            server.serve(router).await
+        })
+    });
+    if let Err(e) = result {
+        eprintln!("tour: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,227 @@
+//! The tour app, started as a real process and checked route by route over HTTP.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+use simmer::http::client::Client;
+use simmer::http::StatusCode;
+
+fn example(name: &str) -> PathBuf {
+    let mut dir = std::env::current_exe().unwrap();
+    dir.pop();
+    dir.pop();
+    dir.join("examples").join(name)
+}
+
+/// The tour process; killed when the test ends, its stderr kept for inspection.
+struct Tour {
+    child: std::process::Child,
+    base: String,
+    /// Kept open: the tour prints its routes after the first line.
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Tour {
+    fn start(extra: &[&str]) -> Tour {
+        let mut child = Command::new(example("tour"))
+            .args(["--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("examples are built by cargo test");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let base = line.trim().rsplit(' ').next().unwrap().to_string();
+        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+        Tour {
+            child,
+            base,
+            _stdout: stdout,
+        }
+    }
+
+    /// Stops the process (SIGTERM, graceful) and returns its stderr.
+    fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let mut err = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "tour exits 0 after SIGTERM: {err}");
+        err
+    }
+}
+
+impl Drop for Tour {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn get_json(client: &Client, url: &str) -> (StatusCode, Value, bool) {
+    let reply = client.get(url).send().await.unwrap();
+    let status = reply.status();
+    let timed = reply.header("x-process-time").is_some();
+    let text = reply.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value, timed)
+}
+
+#[test]
+fn every_route_answers_as_the_guide_says() {
+    let tour = Tour::start(&[]);
+    let base = tour.base.clone();
+    let rt = simmer::Runtime::builder()
+        .no_slow_poll_warnings()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let client = Client::new();
+        let expect = [
+            ("/", json!({"Hello": "World"})),
+            ("/hello", json!({"message": "Hello"})),
+            ("/async-route", json!({"message": "This is an async route"})),
+            ("/wait", json!({"message": "Done waiting"})),
+            ("/cpu-task", json!({"result": 499999500000u64})),
+            ("/sync-task", json!({"message": "Sync task completed"})),
+            ("/error-handling", json!({"error": "Something went wrong"})),
+            (
+                "/external-api",
+                json!({"source": "simmer tour upstream", "items": [1, 2, 3]}),
+            ),
+            (
+                "/items/42?q=green+tea",
+                json!({"item_id": 42, "q": "green tea"}),
+            ),
+            ("/items/7", json!({"item_id": 7, "q": null})),
+            ("/offload?ms=50", json!({"offloaded_ms": 50})),
+            ("/json", json!({"message": "Hello, World!"})),
+        ];
+        // All at once: the sleeping routes overlap instead of adding up.
+        let checks: Vec<_> = expect
+            .into_iter()
+            .map(|(path, want)| {
+                let (client, url) = (client.clone(), format!("{base}{path}"));
+                simmer::spawn(async move {
+                    let (status, got, timed) = get_json(&client, &url).await;
+                    assert_eq!(status, StatusCode::OK, "{path}");
+                    assert_eq!(got, want, "{path}");
+                    assert!(timed, "{path} has X-Process-Time");
+                })
+            })
+            .collect();
+        for check in checks {
+            check.await.unwrap();
+        }
+        let plain = client
+            .get(&format!("{base}/plaintext"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(plain.text().await.unwrap(), "Hello, World!");
+        let (status, _, _) = get_json(&client, &format!("{base}/items/tea")).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a non-integer id is a 422"
+        );
+        // POST /echo (chunked uploads: see the raw-client test below).
+        let echoed = client
+            .post(&format!("{base}/echo"))
+            .text("round trip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(echoed.text().await.unwrap(), "round trip");
+        let (_, stats, _) = get_json(&client, &format!("{base}/stats")).await;
+        assert!(stats["tasks_spawned"].as_u64().unwrap() > 0, "{stats}");
+        assert!(stats["offload_threads"].as_u64().is_some(), "{stats}");
+    });
+    tour.stop();
+}
+
+#[test]
+fn chunked_upload_to_echo_with_a_raw_client() {
+    let tour = Tour::start(&[]);
+    let addr = tour.base.trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    use std::io::Write;
+    s.write_all(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+    assert!(reply.ends_with("\r\n\r\nhello world"), "{reply}");
+}
+
+#[test]
+fn a_hundred_concurrent_async_routes_sleep_at_the_same_time() {
+    let tour = Tour::start(&[]);
+    let base = tour.base.clone();
+    let rt = simmer::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let client = Client::new();
+        let requests: Vec<_> = (0..100)
+            .map(|_| {
+                let (client, url) = (client.clone(), format!("{base}/async-route"));
+                simmer::spawn(async move { get_json(&client, &url).await })
+            })
+            .collect();
+        for r in requests {
+            let (status, body, _) = r.await.unwrap();
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body["message"], "This is an async route");
+        }
+        // All 100 were asleep at once: together they took one second, not a hundred.
+        let (_, stats, _) = get_json(&client, &format!("{base}/stats")).await;
+        assert_eq!(stats["async_route_most_at_once"], 100, "{stats}");
+    });
+}
+
+#[test]
+fn blocking_the_loop_is_named_by_the_slow_poll_warning() {
+    let tour = Tour::start(&[]);
+    let rt = simmer::Runtime::new().unwrap();
+    let base = tour.base.clone();
+    rt.block_on(async move {
+        let (status, body, _) = get_json(&Client::new(), &format!("{base}/block?ms=300")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, json!({"blocked_loop_ms": 300}));
+    });
+    let stderr = tour.stop();
+    assert!(
+        stderr.contains("slow poll") && stderr.contains("(GET /block?ms=300)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("simmer::offload"), "{stderr}");
+}
+
+#[test]
+fn an_unreachable_upstream_is_a_502_with_a_clear_message() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let upstream = format!("http://{closed}/nothing-here");
+    let tour = Tour::start(&["--upstream", &upstream]);
+    let base = tour.base.clone();
+    let rt = simmer::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let (status, body, _) = get_json(&Client::new(), &format!("{base}/external-api")).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        let error = body["error"].as_str().unwrap();
+        assert!(
+            error.contains(&upstream) && error.contains("could not connect"),
+            "{error}"
+        );
+    });
+}
