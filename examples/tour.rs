@@ -186,7 +186,8 @@ async fn json_test(_req: Request) -> Json<Value> {
     Json(json!({"message": "Hello, World!"}))
 }
 
-fn router(upstream: String) -> Router {
+/// The tour's routes (also used by `examples/blocking.rs`).
+pub fn router(upstream: String) -> Router {
     Router::new()
         .get("/", root)
         .get("/hello", hello)

@@ -148,3 +148,34 @@ fn hello_hyper_baseline_serves_the_same_routes() {
     );
     assert!(http_get(&addr, "/json").ends_with("{\"message\":\"Hello, World!\"}"));
 }
+
+#[test]
+fn blocking_example_shows_a_frozen_loop_then_a_responsive_one() {
+    let out = Command::new(example("blocking")).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let count = |row: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("{row} in {text}"));
+        line.split_whitespace().nth(2).unwrap().parse().unwrap()
+    };
+    let (blocked, offloaded) = (count("GET /block?ms=1000"), count("GET /offload?ms=1000"));
+    assert!(
+        offloaded > 10 * blocked,
+        "the loop served far more /hello while offloading: {text}"
+    );
+    let warning = text
+        .lines()
+        .position(|l| l.contains("slow poll") && l.contains("GET /block?ms=1000"));
+    let offload_row = text.lines().position(|l| l.starts_with("GET /offload"));
+    assert!(
+        warning.is_some() && warning < offload_row,
+        "the warning came in the blocking phase: {text}"
+    );
+}
