@@ -179,3 +179,48 @@ fn blocking_example_shows_a_frozen_loop_then_a_responsive_one() {
         "the warning came in the blocking phase: {text}"
     );
 }
+
+#[test]
+fn trace_example_writes_a_chrome_trace_and_a_self_contained_timeline() {
+    let dir = std::env::temp_dir().join(format!("simmer-trace-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(example("trace"))
+        .args(["--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ui.perfetto.dev"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("trace.json")).unwrap()).unwrap();
+    let events = json["traceEvents"].as_array().unwrap();
+    let has = |cat: &str, name: &str| {
+        events
+            .iter()
+            .any(|e| e["cat"] == cat && e["name"].as_str().unwrap_or("").contains(name))
+    };
+    assert!(
+        has("poll", "nap 5 ms") && has("poll", "client request 0") && has("poll", "conn 127.0.0.1")
+    );
+    assert!(has("offload", "offload"));
+    let sources: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["args"]["source"].as_str())
+        .collect();
+    for source in ["timer", "io", "other thread"] {
+        assert!(
+            sources.contains(&source),
+            "a wake from {source}: {sources:?}"
+        );
+    }
+    let html = std::fs::read_to_string(dir.join("trace.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("nap 20 ms") && html.contains("pool thread 0"));
+    assert!(
+        !html.contains("http://") || !html.contains("<script src"),
+        "no network needed"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -85,12 +85,12 @@ impl Server {
             match accepted {
                 Either::Left(Ok((stream, peer))) => {
                     let slot = shared.open_slot();
-                    drop(simmer_executor::spawn(serve_connection(
-                        stream,
-                        peer,
-                        Rc::clone(&shared),
-                        slot,
-                    )));
+                    let connection = serve_connection(stream, peer, Rc::clone(&shared), slot);
+                    // Named after the client, for slow-poll warnings and traces.
+                    drop(simmer_executor::spawn_named(
+                        format!("conn {peer}"),
+                        connection,
+                    ));
                 }
                 Either::Left(Err(e)) => {
                     // EMFILE and friends: the listener is fine; pause so the error
