@@ -377,3 +377,37 @@ fn python_http_server_serves_a_file_over_http10() {
     });
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn connect_timeout_and_malformed_responses_are_their_own_errors() {
+    // A server that answers with something that is not HTTP.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().take(2) {
+            let mut s = stream.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HELLO THERE\r\n\r\n");
+        }
+    });
+    runtime().block_on(async {
+        let err = Client::new()
+            .get(&format!("http://{addr}/"))
+            .send()
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(err, ClientError::MalformedResponse(_)), "{err}");
+        // A zero connect timeout expires before any connect can finish.
+        let hasty = Client::builder().connect_timeout(Duration::ZERO).build();
+        let err = hasty
+            .get(&format!("http://{addr}/"))
+            .send()
+            .await
+            .err()
+            .unwrap();
+        assert!(err.is_timeout(), "{err}");
+    });
+}
