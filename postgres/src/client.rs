@@ -1,0 +1,503 @@
+//! One connection: startup and authentication, then queries over the extended protocol.
+//!
+//! Cancel safety: every request ends with a Sync, and the client counts the Syncs the
+//! server has not answered yet. A query future dropped mid-flight leaves that count
+//! above zero; the next operation first reads and discards replies until it is back to
+//! zero, so the connection never gets out of step. A write cut off halfway would leave
+//! a partial message on the wire, so the connection is marked broken while writing.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use bytes::BytesMut;
+use fallible_iterator::FallibleIterator;
+use postgres_protocol::authentication::md5_hash;
+use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256, SCRAM_SHA_256};
+use postgres_protocol::message::backend::{ErrorResponseBody, Message};
+use postgres_protocol::message::frontend;
+use postgres_protocol::IsNull;
+use simmer_reactor::net::{lookup_host, TcpStream};
+use simmer_reactor::time::timeout;
+
+use crate::config::Config;
+use crate::error::{DbError, Error};
+use crate::row::{Column, Row};
+use crate::types::{Oid, ToSql};
+
+/// A prepared statement the server knows by name on this connection.
+struct Statement {
+    name: String,
+    columns: Rc<[Column]>,
+}
+
+/// A connection to PostgreSQL. Use it from one task at a time (`&mut self`); for
+/// concurrency use a [`crate::Pool`].
+pub struct Client {
+    stream: TcpStream,
+    read_buf: BytesMut,
+    write_buf: BytesMut,
+    /// Syncs sent whose ReadyForQuery has not been read (see the module docs).
+    owed_syncs: usize,
+    /// A write was interrupted, or the server failed fatally: unusable.
+    broken: bool,
+    /// A transaction was dropped uncommitted: roll it back before the next statement.
+    rollback_pending: bool,
+    statements: HashMap<(String, Vec<Oid>), Statement>,
+    next_statement: u64,
+}
+
+impl Client {
+    /// Connects and authenticates (trust, cleartext, MD5 or SCRAM-SHA-256).
+    pub async fn connect(url: &str) -> Result<Client, Error> {
+        Client::connect_with(&Config::from_url(url)?).await
+    }
+
+    /// Connects with an explicit [`Config`].
+    pub async fn connect_with(config: &Config) -> Result<Client, Error> {
+        let limit = config.connect_timeout;
+        match timeout(limit, Client::start(config)).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout(format!(
+                "connecting to {}:{} took over {limit:?}",
+                config.host, config.port
+            ))),
+        }
+    }
+
+    async fn start(config: &Config) -> Result<Client, Error> {
+        let target = if config.host.contains(':') {
+            format!("[{}]:{}", config.host, config.port)
+        } else {
+            format!("{}:{}", config.host, config.port)
+        };
+        let addrs = lookup_host(&target).await.map_err(Error::Connect)?;
+        let mut last = None;
+        let mut stream = None;
+        for addr in addrs {
+            match TcpStream::connect(addr).await {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let stream = stream.ok_or_else(|| {
+            Error::Connect(last.unwrap_or_else(|| std::io::Error::other("no address")))
+        })?;
+        let _ = stream.set_nodelay(true);
+        let mut client = Client {
+            stream,
+            read_buf: BytesMut::with_capacity(8192),
+            write_buf: BytesMut::with_capacity(1024),
+            owed_syncs: 0,
+            broken: false,
+            rollback_pending: false,
+            statements: HashMap::new(),
+            next_statement: 0,
+        };
+        client.authenticate(config).await?;
+        Ok(client)
+    }
+
+    async fn authenticate(&mut self, config: &Config) -> Result<(), Error> {
+        let params = [
+            ("user", config.user.as_str()),
+            ("database", config.dbname.as_str()),
+            ("client_encoding", "UTF8"),
+            ("application_name", config.application_name.as_str()),
+        ];
+        frontend::startup_message(params, &mut self.write_buf).map_err(Error::Io)?;
+        self.send().await?;
+        let password = || {
+            config
+                .password
+                .as_deref()
+                .map(str::as_bytes)
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "the server asks user {:?} for a password and none was given",
+                        config.user
+                    ))
+                })
+        };
+        let mut scram: Option<ScramSha256> = None;
+        loop {
+            match self.read_message().await? {
+                Message::AuthenticationOk
+                | Message::ParameterStatus(_)
+                | Message::BackendKeyData(_) => {}
+                Message::NoticeResponse(_) => {}
+                Message::AuthenticationCleartextPassword => {
+                    frontend::password_message(password()?, &mut self.write_buf)
+                        .map_err(Error::Io)?;
+                    self.send().await?;
+                }
+                Message::AuthenticationMd5Password(body) => {
+                    let hash = md5_hash(config.user.as_bytes(), password()?, body.salt());
+                    frontend::password_message(hash.as_bytes(), &mut self.write_buf)
+                        .map_err(Error::Io)?;
+                    self.send().await?;
+                }
+                Message::AuthenticationSasl(body) => {
+                    let mut mechanisms = body.mechanisms();
+                    let mut supported = false;
+                    while let Some(m) = mechanisms.next().map_err(Error::Io)? {
+                        supported |= m == SCRAM_SHA_256;
+                    }
+                    if !supported {
+                        return Err(Error::Config(
+                            "the server offers no SASL mechanism simmer supports (SCRAM-SHA-256)"
+                                .into(),
+                        ));
+                    }
+                    let s = ScramSha256::new(password()?, ChannelBinding::unsupported());
+                    frontend::sasl_initial_response(
+                        SCRAM_SHA_256,
+                        s.message(),
+                        &mut self.write_buf,
+                    )
+                    .map_err(Error::Io)?;
+                    scram = Some(s);
+                    self.send().await?;
+                }
+                Message::AuthenticationSaslContinue(body) => {
+                    let s = scram
+                        .as_mut()
+                        .ok_or_else(|| Error::Protocol("SASL continue without a start".into()))?;
+                    s.update(body.data())
+                        .map_err(|e| Error::Protocol(format!("SCRAM: {e}")))?;
+                    frontend::sasl_response(s.message(), &mut self.write_buf).map_err(Error::Io)?;
+                    self.send().await?;
+                }
+                Message::AuthenticationSaslFinal(body) => {
+                    let s = scram
+                        .as_mut()
+                        .ok_or_else(|| Error::Protocol("SASL final without a start".into()))?;
+                    s.finish(body.data())
+                        .map_err(|e| Error::Protocol(format!("SCRAM server signature: {e}")))?;
+                }
+                Message::ReadyForQuery(_) => return Ok(()),
+                Message::ErrorResponse(body) => return Err(Error::Db(db_error(&body))),
+                _ => return Err(Error::Protocol("unexpected message during startup".into())),
+            }
+        }
+    }
+
+    /// Runs `sql` with `params` (`$1`, `$2`, ...) and returns every row.
+    pub async fn query(&mut self, sql: &str, params: &[&dyn ToSql]) -> Result<Vec<Row>, Error> {
+        Ok(self.run(sql, params).await?.0)
+    }
+
+    /// Runs `sql` and returns its only row (an error for zero or several).
+    pub async fn query_one(&mut self, sql: &str, params: &[&dyn ToSql]) -> Result<Row, Error> {
+        let mut rows = self.query(sql, params).await?;
+        match rows.len() {
+            1 => Ok(rows.remove(0)),
+            n => Err(Error::Conversion(format!(
+                "expected exactly one row, got {n}"
+            ))),
+        }
+    }
+
+    /// Runs `sql` and returns its row, if any (an error for several).
+    pub async fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> Result<Option<Row>, Error> {
+        let mut rows = self.query(sql, params).await?;
+        match rows.len() {
+            0 => Ok(None),
+            1 => Ok(Some(rows.remove(0))),
+            n => Err(Error::Conversion(format!(
+                "expected at most one row, got {n}"
+            ))),
+        }
+    }
+
+    /// Runs `sql` and returns how many rows it affected.
+    pub async fn execute(&mut self, sql: &str, params: &[&dyn ToSql]) -> Result<u64, Error> {
+        Ok(self.run(sql, params).await?.1)
+    }
+
+    /// Runs several `;`-separated statements without parameters (simple protocol).
+    pub async fn batch_execute(&mut self, sql: &str) -> Result<(), Error> {
+        self.ready().await?;
+        frontend::query(sql, &mut self.write_buf).map_err(Error::Io)?;
+        self.send().await?;
+        self.owed_syncs += 1;
+        let mut error = None;
+        loop {
+            match self.read_message().await? {
+                Message::ErrorResponse(body) => error = Some(db_error(&body)),
+                Message::ReadyForQuery(_) => {
+                    self.owed_syncs -= 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        error.map_or(Ok(()), |e| Err(self.failed(Error::Db(e))))
+    }
+
+    /// Starts a transaction. It is committed by [`Transaction::commit`]; dropped without
+    /// that, it is rolled back (before this connection runs anything else).
+    pub async fn transaction(&mut self) -> Result<Transaction<'_>, Error> {
+        self.batch_execute("BEGIN").await?;
+        Ok(Transaction {
+            client: self,
+            done: false,
+        })
+    }
+
+    /// True once the connection can no longer be used.
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// True if a dropped query left replies to read (they are read before the next one).
+    pub fn has_pending_replies(&self) -> bool {
+        self.owed_syncs > 0
+    }
+
+    /// Whether the server has closed an idle connection (a non-blocking read probe).
+    pub(crate) fn closed_by_server(&self) -> bool {
+        if self.owed_syncs > 0 || !self.read_buf.is_empty() {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        !matches!(
+            self.stream.poll_read(&mut cx, &mut probe),
+            std::task::Poll::Pending
+        )
+    }
+
+    /// Brings the connection back in step before a new request.
+    async fn ready(&mut self) -> Result<(), Error> {
+        if self.broken {
+            return Err(Error::Io(std::io::Error::other(
+                "the connection was broken by an earlier failure",
+            )));
+        }
+        while self.owed_syncs > 0 {
+            if let Message::ReadyForQuery(_) = self.read_message().await? {
+                self.owed_syncs -= 1;
+            }
+        }
+        if self.rollback_pending {
+            self.rollback_pending = false;
+            Box::pin(self.batch_execute("ROLLBACK")).await?;
+        }
+        Ok(())
+    }
+
+    async fn run(&mut self, sql: &str, params: &[&dyn ToSql]) -> Result<(Vec<Row>, u64), Error> {
+        self.ready().await?;
+        let oids: Vec<Oid> = params.iter().map(|p| p.oid()).collect();
+        let key = (sql.to_string(), oids);
+        let known = self
+            .statements
+            .get(&key)
+            .map(|s| (s.name.clone(), Rc::clone(&s.columns)));
+        let name = match &known {
+            Some((name, _)) => name.clone(),
+            None => {
+                let name = format!("simmer{}", self.next_statement);
+                self.next_statement += 1;
+                frontend::parse(&name, sql, key.1.iter().copied(), &mut self.write_buf)
+                    .map_err(Error::Io)?;
+                frontend::describe(b'S', &name, &mut self.write_buf).map_err(Error::Io)?;
+                name
+            }
+        };
+        let bound = frontend::bind(
+            "",
+            &name,
+            Some(1), // every parameter in binary
+            params.iter(),
+            |p, buf| {
+                Ok(if p.to_sql(buf) {
+                    IsNull::No
+                } else {
+                    IsNull::Yes
+                })
+            },
+            Some(1), // every result column in binary
+            &mut self.write_buf,
+        );
+        if bound.is_err() {
+            self.write_buf.clear();
+            return Err(Error::Conversion("a parameter could not be encoded".into()));
+        }
+        frontend::execute("", 0, &mut self.write_buf).map_err(Error::Io)?;
+        frontend::sync(&mut self.write_buf);
+        self.send().await?;
+        self.owed_syncs += 1;
+
+        let mut columns = known.map(|(_, c)| c);
+        let (mut rows, mut affected, mut error, mut parsed) = (Vec::new(), 0, None, false);
+        loop {
+            match self.read_message().await? {
+                Message::ParseComplete => parsed = true,
+                Message::RowDescription(body) => {
+                    let described = body
+                        .fields()
+                        .map(|f| {
+                            Ok(Column {
+                                name: f.name().to_string(),
+                                type_oid: f.type_oid(),
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                        .map_err(Error::Io)?;
+                    columns = Some(described.into());
+                }
+                Message::NoData => columns = Some(Rc::from(Vec::new())),
+                Message::DataRow(body) => {
+                    let columns = columns
+                        .clone()
+                        .ok_or_else(|| Error::Protocol("row before its description".into()))?;
+                    rows.push(Row::new(columns, body)?);
+                }
+                Message::CommandComplete(body) => {
+                    let tag = body.tag().map_err(Error::Io)?;
+                    affected = tag
+                        .rsplit(' ')
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                }
+                Message::ErrorResponse(body) => error = Some(db_error(&body)),
+                Message::ReadyForQuery(_) => {
+                    self.owed_syncs -= 1;
+                    break;
+                }
+                _ => {} // BindComplete, ParameterDescription, notices, parameter changes
+            }
+        }
+        if parsed {
+            if let Some(columns) = &columns {
+                self.statements.insert(
+                    key,
+                    Statement {
+                        name,
+                        columns: Rc::clone(columns),
+                    },
+                );
+            }
+        }
+        match error {
+            Some(e) => Err(self.failed(Error::Db(e))),
+            None => Ok((rows, affected)),
+        }
+    }
+
+    /// Notes a failure that leaves the connection unusable.
+    fn failed(&mut self, e: Error) -> Error {
+        if e.breaks_connection() {
+            self.broken = true;
+        }
+        e
+    }
+
+    /// Writes the buffered messages. Marked broken while writing: a write cut short
+    /// (the future dropped) would leave half a message on the wire.
+    async fn send(&mut self) -> Result<(), Error> {
+        self.broken = true;
+        let result = self.stream.write_all(&self.write_buf).await;
+        self.write_buf.clear();
+        result.map_err(Error::Io)?;
+        self.broken = false;
+        Ok(())
+    }
+
+    async fn read_message(&mut self) -> Result<Message, Error> {
+        loop {
+            match Message::parse(&mut self.read_buf) {
+                Ok(Some(message)) => return Ok(message),
+                Ok(None) => {}
+                Err(e) => {
+                    self.broken = true;
+                    return Err(Error::Protocol(format!(
+                        "unreadable message from the server: {e}"
+                    )));
+                }
+            }
+            let mut chunk = [0u8; 8192];
+            match self.stream.read(&mut chunk).await {
+                Ok(0) => {
+                    self.broken = true;
+                    return Err(Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection",
+                    )));
+                }
+                Ok(n) => self.read_buf.extend_from_slice(&chunk[..n]),
+                Err(e) => {
+                    self.broken = true;
+                    return Err(Error::Io(e));
+                }
+            }
+        }
+    }
+}
+
+/// A transaction on a connection; derefs to the [`Client`] for queries.
+pub struct Transaction<'a> {
+    client: &'a mut Client,
+    done: bool,
+}
+
+impl Transaction<'_> {
+    /// Commits.
+    pub async fn commit(mut self) -> Result<(), Error> {
+        self.done = true;
+        self.client.batch_execute("COMMIT").await
+    }
+
+    /// Rolls back.
+    pub async fn rollback(mut self) -> Result<(), Error> {
+        self.done = true;
+        self.client.batch_execute("ROLLBACK").await
+    }
+}
+
+impl std::ops::Deref for Transaction<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client
+    }
+}
+
+impl std::ops::DerefMut for Transaction<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.client.rollback_pending = true;
+        }
+    }
+}
+
+fn db_error(body: &ErrorResponseBody) -> DbError {
+    let mut e = DbError::default();
+    let mut fields = body.fields();
+    while let Ok(Some(field)) = fields.next() {
+        let value = String::from_utf8_lossy(field.value_bytes()).into_owned();
+        match field.type_() {
+            b'S' => e.severity = value,
+            b'C' => e.code = value,
+            b'M' => e.message = value,
+            b'D' => e.detail = Some(value),
+            b'H' => e.hint = Some(value),
+            _ => {}
+        }
+    }
+    e
+}

@@ -1,0 +1,31 @@
+//! # simmer-postgres: a non-blocking PostgreSQL client on simmer's reactor
+//!
+//! The async half of FastAPI's database advice (asyncpg's role): queries go over a
+//! socket registered with the reactor, so while one waits for the server, the loop
+//! serves everything else. The wire format and authentication (MD5, SCRAM-SHA-256)
+//! come from the `postgres-protocol` crate; the connection, its state machine, the
+//! statement cache, types, transactions and the pool are here.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), simmer_postgres::Error> {
+//! let pool = simmer_postgres::Pool::new("postgres://app:secret@127.0.0.1:5432/shop", 10)?;
+//! let mut db = pool.get().await?;
+//! let row = db.query_one("SELECT $1::int4 + 1 AS n", &[&41i32]).await?;
+//! assert_eq!(row.get::<i32>("n")?, 42);
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod client;
+mod config;
+mod error;
+mod pool;
+mod row;
+pub mod types;
+
+pub use client::{Client, Transaction};
+pub use config::Config;
+pub use error::{DbError, Error};
+pub use pool::{Pool, PoolBuilder, PooledClient};
+pub use row::{Column, Row, RowIndex};
+pub use types::{FromSql, ToSql};
