@@ -49,4 +49,5 @@ psql_pg -d simmer -c "GRANT ALL ON SCHEMA public TO PUBLIC;"
 
 echo "export DATABASE_URL=postgres://simmer:simmer-secret@127.0.0.1:$PORT/simmer"
 echo "export SIMMER_PG_PORT=$PORT"
-echo "export SIMMER_PG_RESTART='$( [ "$(id -u)" -eq 0 ] && echo "runuser -u postgres -- ")$bin/pg_ctl -D $DATA -w -m fast restart -o \"-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200\"'"
+# The restarted server logs to a file: it must not inherit (and hold open) the test's output.
+echo "export SIMMER_PG_RESTART='$( [ "$(id -u)" -eq 0 ] && echo "runuser -u postgres -- ")$bin/pg_ctl -D $DATA -l $DATA/server.log -w -m fast restart -o \"-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200\"'"
