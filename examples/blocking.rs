@@ -33,8 +33,11 @@ fn main() {
             let server = Server::bind("127.0.0.1:0").expect("bind");
             let addr = server.local_addr().expect("address");
             addr_tx.send(addr).unwrap();
+            let db = tour::Database::open()
+                .await
+                .map_err(std::io::Error::other)?;
             server
-                .serve(tour::router(format!("http://{addr}/upstream")))
+                .serve(tour::router(format!("http://{addr}/upstream"), db))
                 .await
         })
     });

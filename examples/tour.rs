@@ -10,6 +10,7 @@
 //! between blocking the loop and moving work to the offload pool.
 
 use std::cell::Cell;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -22,6 +23,7 @@ use simmer::time::sleep;
 /// Shared by the handlers (FastAPI would use dependencies; here: router state).
 struct Tour {
     client: Client,
+    db: Database,
     upstream: String,
     /// `/async-route` requests sleeping right now, and the most at once.
     sleeping: Cell<u32>,
@@ -177,6 +179,108 @@ async fn stats(req: Request) -> Json<Value> {
     }))
 }
 
+/// Where `/db-data` and `/items` read from: PostgreSQL through simmer-postgres (an async
+/// driver: the loop never waits) when `DATABASE_URL` is set, else a SQLite file through
+/// rusqlite (a blocking driver: every call runs on the offload pool).
+pub enum Database {
+    /// `DATABASE_URL`: a pool of non-blocking connections.
+    Postgres(simmer::postgres::Pool),
+    /// A SQLite file (`SIMMER_SQLITE`, or simmer-tour.sqlite3 in the temp directory).
+    Sqlite(Arc<Mutex<simmer::rusqlite::Connection>>),
+}
+
+/// Both backends understand this SQL: the tables are created and seeded once.
+const SETUP: &str = "
+    CREATE TABLE IF NOT EXISTS mytable (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value INTEGER NOT NULL);
+    INSERT INTO mytable VALUES (1, 'alpha', 10), (2, 'beta', 20), (3, 'gamma', 30) ON CONFLICT DO NOTHING;
+    CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price_cents INTEGER NOT NULL);
+    INSERT INTO items VALUES (1, 'green tea', 250), (2, 'black tea', 300), (3, 'oolong', 400) ON CONFLICT DO NOTHING;";
+
+impl Database {
+    /// Connects (or opens the file) and creates and seeds the tables on first start.
+    pub async fn open() -> Result<Database, String> {
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            let pool = simmer::postgres::Pool::new(&url, 10).map_err(|e| e.to_string())?;
+            pool.get()
+                .await
+                .map_err(|e| e.to_string())?
+                .batch_execute(SETUP)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(Database::Postgres(pool));
+        }
+        let path = std::env::var("SIMMER_SQLITE").unwrap_or_else(|_| {
+            std::env::temp_dir()
+                .join("simmer-tour.sqlite3")
+                .display()
+                .to_string()
+        });
+        let conn = simmer::offload(move || {
+            let conn = simmer::rusqlite::Connection::open(&path)?;
+            conn.busy_timeout(Duration::from_secs(5))?;
+            conn.execute_batch(SETUP)?;
+            Ok::<_, simmer::rusqlite::Error>(conn)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("SQLite: {e}"))?;
+        Ok(Database::Sqlite(Arc::new(Mutex::new(conn))))
+    }
+
+    /// `SELECT id, name, <number> FROM table ORDER BY id` as a JSON list of objects.
+    async fn all(&self, table: &'static str, number: &'static str) -> Result<Value, String> {
+        let sql = format!("SELECT id, name, {number} FROM {table} ORDER BY id");
+        let rows: Vec<(i64, String, i64)> = match self {
+            Database::Postgres(pool) => {
+                let mut db = pool.get().await.map_err(|e| e.to_string())?;
+                let rows = db.query(&sql, &[]).await.map_err(|e| e.to_string())?;
+                rows.iter()
+                    .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .collect::<Result<_, simmer::postgres::Error>>()
+                    .map_err(|e| e.to_string())?
+            }
+            Database::Sqlite(conn) => {
+                let conn = Arc::clone(conn);
+                simmer::offload(move || {
+                    let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut statement = conn.prepare(&sql)?;
+                    let rows =
+                        statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                    rows.collect::<Result<Vec<_>, _>>()
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("SQLite: {e}"))?
+            }
+        };
+        Ok(Value::Array(
+            rows.into_iter()
+                .map(|(id, name, n)| json!({"id": id, "name": name, number: n}))
+                .collect(),
+        ))
+    }
+}
+
+/// `GET /db-data`: the guide's `SELECT * FROM mytable`, rows as a JSON list.
+async fn db_data(req: Request) -> Result<Json<Value>, HttpError> {
+    let tour = req.state::<Tour>().expect("tour state");
+    tour.db
+        .all("mytable", "value")
+        .await
+        .map(Json)
+        .map_err(|e| HttpError::new(500, e))
+}
+
+/// `GET /items`: every item.
+async fn items(req: Request) -> Result<Json<Value>, HttpError> {
+    let tour = req.state::<Tour>().expect("tour state");
+    tour.db
+        .all("items", "price_cents")
+        .await
+        .map(Json)
+        .map_err(|e| HttpError::new(500, e))
+}
+
 /// `GET /plaintext` and `GET /json`: the TechEmpower tests.
 async fn plaintext(_req: Request) -> Response {
     Response::text("Hello, World!")
@@ -187,7 +291,7 @@ async fn json_test(_req: Request) -> Json<Value> {
 }
 
 /// The tour's routes (also used by `examples/blocking.rs`).
-pub fn router(upstream: String) -> Router {
+pub fn router(upstream: String, db: Database) -> Router {
     Router::new()
         .get("/", root)
         .get("/hello", hello)
@@ -205,8 +309,11 @@ pub fn router(upstream: String) -> Router {
         .get("/plaintext", plaintext)
         .get("/json", json_test)
         .get("/stats", stats)
+        .get("/db-data", db_data)
+        .get("/items", items)
         .state(Tour {
             client: Client::new(),
+            db,
             upstream,
             sleeping: Cell::new(0),
             most_sleeping: Cell::new(0),
@@ -233,8 +340,14 @@ fn main() {
             let server = Server::bind(addr.as_str())?;
             let local = server.local_addr()?;
             let upstream = upstream.unwrap_or_else(|| format!("http://{local}/upstream"));
-            let router = router(upstream);
+            let db = Database::open().await.map_err(std::io::Error::other)?;
+            let backend = match &db {
+                Database::Postgres(_) => "PostgreSQL (DATABASE_URL)",
+                Database::Sqlite(_) => "SQLite on the offload pool",
+            };
+            let router = router(upstream, db);
             println!("simmer tour: listening on http://{local}");
+            println!("  database: {backend}");
             for line in router.describe() {
                 println!("  {line}");
             }

@@ -53,6 +53,14 @@ pub mod time {
 #[cfg(feature = "http")]
 pub use simmer_http as http;
 
+/// The non-blocking PostgreSQL client (`simmer-postgres`).
+#[cfg(feature = "postgres")]
+pub use simmer_postgres as postgres;
+
+/// SQLite (rusqlite), for blocking database work on the offload pool.
+#[cfg(feature = "sqlite")]
+pub use rusqlite;
+
 /// TCP: [`net::TcpListener`], [`net::TcpStream`], [`net::lookup_host`].
 pub mod net {
     pub use simmer_reactor::net::{lookup_host, TcpListener, TcpStream};

@@ -24,8 +24,28 @@ struct Tour {
 }
 
 impl Tour {
+    /// Starts the tour on SQLite (a fresh file), whatever the environment says.
     fn start(extra: &[&str]) -> Tour {
-        let mut child = Command::new(example("tour"))
+        Tour::start_with_database(extra, None)
+    }
+
+    /// Starts the tour on PostgreSQL at `database_url`, or on a fresh SQLite file.
+    fn start_with_database(extra: &[&str], database_url: Option<&str>) -> Tour {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static FILES: AtomicU32 = AtomicU32::new(0);
+        let mut command = Command::new(example("tour"));
+        match database_url {
+            Some(url) => command.env("DATABASE_URL", url),
+            None => command.env_remove("DATABASE_URL").env(
+                "SIMMER_SQLITE",
+                std::env::temp_dir().join(format!(
+                    "simmer-tour-test-{}-{}.sqlite3",
+                    std::process::id(),
+                    FILES.fetch_add(1, Ordering::Relaxed)
+                )),
+            ),
+        };
+        let mut child = command
             .args(["--addr", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
@@ -224,4 +244,48 @@ fn an_unreachable_upstream_is_a_502_with_a_clear_message() {
             "{error}"
         );
     });
+}
+
+#[test]
+fn db_routes_return_the_same_json_on_sqlite_and_postgresql() {
+    let fetch = |tour: &Tour| {
+        let base = tour.base.clone();
+        simmer::Runtime::new().unwrap().block_on(async move {
+            let client = Client::new();
+            let (s1, db_data, _) = get_json(&client, &format!("{base}/db-data")).await;
+            let (s2, items, _) = get_json(&client, &format!("{base}/items")).await;
+            assert_eq!(
+                (s1, s2),
+                (StatusCode::OK, StatusCode::OK),
+                "{db_data} {items}"
+            );
+            (db_data, items)
+        })
+    };
+    let sqlite = Tour::start(&[]);
+    let (db_data, items) = fetch(&sqlite);
+    assert_eq!(
+        db_data,
+        json!([{"id": 1, "name": "alpha", "value": 10}, {"id": 2, "name": "beta", "value": 20}, {"id": 3, "name": "gamma", "value": 30}])
+    );
+    assert_eq!(
+        items[0],
+        json!({"id": 1, "name": "green tea", "price_cents": 250})
+    );
+    assert_eq!(items.as_array().unwrap().len(), 3);
+    drop(sqlite);
+    let url = match std::env::var("DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) if std::env::var_os("CI").is_some() => panic!("DATABASE_URL must be set under CI"),
+        Err(_) => {
+            eprintln!("SKIPPED: the PostgreSQL half (DATABASE_URL is not set)");
+            return;
+        }
+    };
+    let postgres = Tour::start_with_database(&[], Some(&url));
+    assert_eq!(
+        fetch(&postgres),
+        (db_data, items),
+        "both backends answer the same JSON"
+    );
 }
