@@ -73,7 +73,10 @@ impl Row {
 
     /// The value at `index` (a position or a column name) as `T`. NULL into a type that
     /// is not an `Option`, a type mismatch, or an unknown column are errors, not panics.
-    pub fn get<T: FromSql>(&self, index: impl RowIndex + std::fmt::Debug) -> Result<T, Error> {
+    pub fn get<'a, T: FromSql<'a>>(
+        &'a self,
+        index: impl RowIndex + std::fmt::Debug,
+    ) -> Result<T, Error> {
         let i = index
             .position(&self.columns)
             .ok_or_else(|| Error::Conversion(format!("no column {index:?} in this row")))?;

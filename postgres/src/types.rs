@@ -1,7 +1,8 @@
 //! Rust values to and from PostgreSQL's binary format.
 //!
 //! Parameters are sent with their type (`ToSql::OID`), so `$1` needs no cast; results
-//! are read in binary. Supported: bool, i16/i32/i64, f32/f64, String/&str, Vec<u8>/&[u8],
+//! are read in binary. Supported: bool, i16/i32/i64, f32/f64, String and &str,
+//! Vec<u8> and &[u8],
 //! `serde_json::Value` (json and jsonb), and `Option<T>` for NULL.
 
 use bytes::{BufMut, BytesMut};
@@ -40,10 +41,11 @@ pub trait ToSql {
     fn to_sql(&self, out: &mut BytesMut) -> bool;
 }
 
-/// A value that can be read from a result column.
-pub trait FromSql: Sized {
+/// A value that can be read from a result column; `'a` lets `&str` and `&[u8]` borrow
+/// from the row instead of copying.
+pub trait FromSql<'a>: Sized {
     /// Converts a column of type `oid`; `raw` is `None` for NULL.
-    fn from_sql(oid: Oid, raw: Option<&[u8]>) -> Result<Self, Error>;
+    fn from_sql(oid: Oid, raw: Option<&'a [u8]>) -> Result<Self, Error>;
 }
 
 fn conversion(e: Box<dyn std::error::Error + Sync + Send>) -> Error {
@@ -75,7 +77,7 @@ macro_rules! scalar {
                 true
             }
         }
-        impl FromSql for $t {
+        impl FromSql<'_> for $t {
             fn from_sql(oid: Oid, raw: Option<&[u8]>) -> Result<Self, Error> {
                 let raw = not_null(raw, stringify!($t))?;
                 check(oid, $accepted, stringify!($t))?;
@@ -154,11 +156,27 @@ impl ToSql for String {
     }
 }
 
-impl FromSql for String {
+impl FromSql<'_> for String {
     fn from_sql(oid: Oid, raw: Option<&[u8]>) -> Result<Self, Error> {
         let raw = not_null(raw, "String")?;
         check(oid, TEXTUAL, "String")?;
         pg::text_from_sql(raw).map(String::from).map_err(conversion)
+    }
+}
+
+impl<'a> FromSql<'a> for &'a str {
+    fn from_sql(oid: Oid, raw: Option<&'a [u8]>) -> Result<Self, Error> {
+        let raw = not_null(raw, "&str")?;
+        check(oid, TEXTUAL, "&str")?;
+        pg::text_from_sql(raw).map_err(conversion)
+    }
+}
+
+impl<'a> FromSql<'a> for &'a [u8] {
+    fn from_sql(oid: Oid, raw: Option<&'a [u8]>) -> Result<Self, Error> {
+        let raw = not_null(raw, "&[u8]")?;
+        check(oid, &[oid::BYTEA], "&[u8]")?;
+        Ok(pg::bytea_from_sql(raw))
     }
 }
 
@@ -181,7 +199,7 @@ impl ToSql for Vec<u8> {
     }
 }
 
-impl FromSql for Vec<u8> {
+impl FromSql<'_> for Vec<u8> {
     fn from_sql(oid: Oid, raw: Option<&[u8]>) -> Result<Self, Error> {
         let raw = not_null(raw, "Vec<u8>")?;
         check(oid, &[oid::BYTEA], "Vec<u8>")?;
@@ -201,7 +219,7 @@ impl ToSql for serde_json::Value {
     }
 }
 
-impl FromSql for serde_json::Value {
+impl FromSql<'_> for serde_json::Value {
     fn from_sql(oid: Oid, raw: Option<&[u8]>) -> Result<Self, Error> {
         let raw = not_null(raw, "serde_json::Value")?;
         check(oid, &[oid::JSON, oid::JSONB], "serde_json::Value")?;
@@ -232,8 +250,8 @@ impl<T: ToSql> ToSql for Option<T> {
     }
 }
 
-impl<T: FromSql> FromSql for Option<T> {
-    fn from_sql(oid: Oid, raw: Option<&[u8]>) -> Result<Self, Error> {
+impl<'a, T: FromSql<'a>> FromSql<'a> for Option<T> {
+    fn from_sql(oid: Oid, raw: Option<&'a [u8]>) -> Result<Self, Error> {
         raw.map(|raw| T::from_sql(oid, Some(raw))).transpose()
     }
 }

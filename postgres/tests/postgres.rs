@@ -123,7 +123,9 @@ fn every_type_round_trips_and_nulls_are_options() {
         assert_eq!(row.get::<f32>(4).unwrap(), 1.5);
         assert_eq!(row.get::<f64>(5).unwrap(), -2.25);
         assert_eq!(row.get::<String>(6).unwrap(), "grüße");
+        assert_eq!(row.get::<&str>(6).unwrap(), "grüße", "borrowed from the row");
         assert_eq!(row.get::<Vec<u8>>(7).unwrap(), vec![0, 1, 255]);
+        assert_eq!(row.get::<&[u8]>(7).unwrap(), &[0, 1, 255]);
         assert_eq!(row.get::<serde_json::Value>(8).unwrap(), json!({"a": [1, 2]}));
         assert_eq!(row.get::<serde_json::Value>(9).unwrap(), json!({"b": null}));
         // NULLs: Option<T> reads them; a plain T is an error, not a panic.
