@@ -1,9 +1,9 @@
 //! Rust values to and from PostgreSQL's binary format.
 //!
-//! Parameters are sent with their type (`ToSql::OID`), so `$1` needs no cast; results
-//! are read in binary. Supported: bool, i16/i32/i64, f32/f64, String and &str,
-//! Vec<u8> and &[u8],
-//! `serde_json::Value` (json and jsonb), and `Option<T>` for NULL.
+//! Parameters are sent with their type (`ToSql::oid`), so `$1` needs no cast; results
+//! are read in binary. Supported: `bool`, `i16`/`i32`/`i64`, `f32`/`f64`, `String` and
+//! `&str`, `Vec<u8>` and `&[u8]`, `serde_json::Value` (json and jsonb), and `Option<T>`
+//! for NULL.
 
 use bytes::{BufMut, BytesMut};
 use postgres_protocol::types as pg;
