@@ -42,6 +42,16 @@ fn app() -> Router {
         })
 }
 
+/// The error a GET to `url` fails with.
+async fn get_error(client: &Client, url: &str) -> ClientError {
+    client
+        .get(url)
+        .send()
+        .await
+        .err()
+        .expect("the request fails")
+}
+
 fn runtime() -> simmer::Runtime {
     simmer::Runtime::builder()
         .no_slow_poll_warnings()
@@ -162,12 +172,7 @@ fn redirects_are_returned_unless_asked_and_limited_when_followed() {
             .unwrap();
         assert_eq!(reply.text().await.unwrap(), "hello");
         let short = Client::builder().follow_redirects(2).build();
-        let err = short
-            .get(&format!("{base}/redirect/3"))
-            .send()
-            .await
-            .err()
-            .unwrap();
+        let err = get_error(&short, &format!("{base}/redirect/3")).await;
         assert!(matches!(err, ClientError::TooManyRedirects(2)), "{err}");
     });
 }
@@ -201,28 +206,18 @@ fn body_over_the_limit_and_names_resolved_off_the_loop() {
 fn errors_are_each_their_own_kind() {
     runtime().block_on(async {
         let client = Client::new();
-        let err = client
-            .get("https://example.com/")
-            .send()
-            .await
-            .err()
-            .unwrap();
+        let err = get_error(&client, "https://example.com/").await;
         assert!(
             matches!(err, ClientError::UnsupportedScheme(_)) && err.to_string().contains("no TLS"),
             "{err}"
         );
-        let err = client.get("not a url").send().await.err().unwrap();
+        let err = get_error(&client, "not a url").await;
         assert!(matches!(err, ClientError::InvalidUrl(_)), "{err}");
         let closed = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap();
-        let err = client
-            .get(&format!("http://{closed}/"))
-            .send()
-            .await
-            .err()
-            .unwrap();
+        let err = get_error(&client, &format!("http://{closed}/")).await;
         assert!(err.is_connect(), "{err}");
     });
 }
@@ -241,12 +236,7 @@ fn a_server_that_never_answers_times_out() {
         let client = Client::builder()
             .timeout(Some(Duration::from_millis(200)))
             .build();
-        let err = client
-            .get(&format!("http://{addr}/"))
-            .send()
-            .await
-            .err()
-            .unwrap();
+        let err = get_error(&client, &format!("http://{addr}/")).await;
         assert!(err.is_timeout(), "{err}");
     });
 }
@@ -402,12 +392,7 @@ fn connect_timeout_and_malformed_responses_are_their_own_errors() {
         assert!(matches!(err, ClientError::MalformedResponse(_)), "{err}");
         // A zero connect timeout expires before any connect can finish.
         let hasty = Client::builder().connect_timeout(Duration::ZERO).build();
-        let err = hasty
-            .get(&format!("http://{addr}/"))
-            .send()
-            .await
-            .err()
-            .unwrap();
+        let err = get_error(&hasty, &format!("http://{addr}/")).await;
         assert!(err.is_timeout(), "{err}");
     });
 }

@@ -8,20 +8,11 @@ use std::time::Duration;
 
 use serde_json::json;
 use simmer::time::timeout;
-use simmer_postgres::{Client, Config, Error, Pool};
+mod support;
 
-fn database_url() -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("DATABASE_URL must be set under CI (.ci/run sets it)")
-        }
-        Err(_) => {
-            eprintln!("SKIPPED: DATABASE_URL is not set (bash .ci/postgres.sh starts a server and prints it)");
-            None
-        }
-    }
-}
+use support::{database_url, rt};
+
+use simmer_postgres::{Client, Config, Error, Pool};
 
 /// The same server with another user and password.
 fn url_for(user: &str, password: Option<&str>) -> String {
@@ -36,13 +27,6 @@ fn url_for(user: &str, password: Option<&str>) -> String {
             base.host, base.port, base.dbname
         ),
     }
-}
-
-fn rt() -> simmer::Runtime {
-    simmer::Runtime::builder()
-        .no_slow_poll_warnings()
-        .build()
-        .unwrap()
 }
 
 #[test]

@@ -1,27 +1,11 @@
 //! A server restart while the pool holds connections. In its own test binary: test
 //! binaries run one at a time, so the restart cannot disturb another test's queries.
 
+mod support;
+
+use support::{database_url, rt};
+
 use simmer_postgres::{Client, Error, Pool};
-
-fn database_url() -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("DATABASE_URL must be set under CI (.ci/run sets it)")
-        }
-        Err(_) => {
-            eprintln!("SKIPPED: DATABASE_URL is not set (bash .ci/postgres.sh starts a server and prints it)");
-            None
-        }
-    }
-}
-
-fn rt() -> simmer::Runtime {
-    simmer::Runtime::builder()
-        .no_slow_poll_warnings()
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn the_pool_recovers_after_the_server_restarts() {
