@@ -1,4 +1,6 @@
 //! The client against simmer's server and against servers nobody here wrote.
+
+use std::io::Write as _;
 mod support;
 
 use std::io::{BufRead, BufReader};
@@ -250,7 +252,8 @@ fn python_server(script: &str) -> Option<(support_child::Child, u16)> {
     {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::env::var_os("CI").is_none() => {
-            eprintln!("SKIPPED: python3 is not installed");
+            // Written to stderr directly: the test harness hides eprintln! of passing tests.
+            let _ = writeln!(std::io::stderr(), "SKIPPED: python3 is not installed");
             return None;
         }
         Err(e) => panic!("python3: {e}"),

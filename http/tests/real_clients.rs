@@ -2,6 +2,8 @@
 //!
 //! `.ci/run` installs them. Run elsewhere without one, a test says it was skipped;
 //! under CI (`CI=true`) a missing tool is a failure.
+
+use std::io::Write as _;
 mod support;
 
 use std::process::Command;
@@ -25,7 +27,11 @@ fn run(tool: &str, args: &[&str]) -> Option<std::process::Output> {
             if std::env::var_os("CI").is_some() {
                 panic!("{tool} is not installed (CI must install it: see .ci/run)");
             }
-            eprintln!("SKIPPED: {tool} is not installed (apt-get install it to run this test)");
+            // Written to stderr directly: the test harness hides eprintln! of passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: {tool} is not installed (apt-get install it to run this test)"
+            );
             None
         }
         Err(e) => panic!("running {tool}: {e}"),

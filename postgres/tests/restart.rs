@@ -1,6 +1,8 @@
 //! A server restart while the pool holds connections. In its own test binary: test
 //! binaries run one at a time, so the restart cannot disturb another test's queries.
 
+use std::io::Write as _;
+
 mod support;
 
 use support::{database_url, rt};
@@ -14,7 +16,8 @@ fn the_pool_recovers_after_the_server_restarts() {
         if std::env::var_os("CI").is_some() {
             panic!("SIMMER_PG_RESTART must be set under CI");
         }
-        eprintln!("SKIPPED: SIMMER_PG_RESTART is not set");
+        // Written to stderr directly: the test harness hides eprintln! of passing tests.
+        let _ = writeln!(std::io::stderr(), "SKIPPED: SIMMER_PG_RESTART is not set");
         return;
     };
     rt().block_on(async {
