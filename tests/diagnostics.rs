@@ -28,20 +28,21 @@ fn slow_poll_warning_names_the_task_that_blocked() {
         polite.await.unwrap();
     });
     let seen = seen.lock().unwrap();
-    assert_eq!(
-        seen.len(),
-        1,
-        "one warning, for the one slow poll: {seen:?}"
-    );
-    let warning = &seen[0];
-    assert_eq!(warning.task_name.as_deref(), Some("rude handler"));
+    // A loaded machine may deschedule another poll past 50 ms too; the blocking task
+    // must be reported, once.
+    let rude: Vec<_> = seen
+        .iter()
+        .filter(|w| w.task_name.as_deref() == Some("rude handler"))
+        .collect();
+    assert_eq!(rude.len(), 1, "one warning for the blocking poll: {seen:?}");
+    let warning = rude[0];
     assert!(warning.held >= Duration::from_millis(50), "{warning:?}");
     let text = warning.to_string();
     assert!(
         text.contains("rude handler") && text.contains("offload"),
         "{text}"
     );
-    assert_eq!(rt.stats().slow_polls, 1);
+    assert!(rt.stats().slow_polls >= 1);
     assert!(rt.stats().longest_poll >= Duration::from_millis(50));
 }
 
