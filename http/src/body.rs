@@ -3,9 +3,8 @@
 //! and a timeout on each wait.
 
 use std::rc::Rc;
-use std::time::Duration;
 
-use simmer_reactor::time::timeout;
+use simmer_reactor::time::{timeout, Readable};
 
 use crate::conn_io::{BodyProgress, ChunkState, ConnIo};
 use crate::error::HttpError;
@@ -116,7 +115,10 @@ impl BodyReader {
                         Err(_) => {
                             return Err(HttpError::new(
                                 408,
-                                format!("body not received within {:?}", io.body_read_timeout),
+                                format!(
+                                    "body not received within {}",
+                                    Readable(io.body_read_timeout)
+                                ),
                             ))
                         }
                     }
@@ -150,7 +152,7 @@ impl BodyReader {
                 408,
                 format!(
                     "request body not received within {}",
-                    secs(io.body_read_timeout)
+                    Readable(io.body_read_timeout)
                 ),
             )),
         }
@@ -234,8 +236,4 @@ pub(crate) fn too_large(limit: usize) -> HttpError {
         413,
         format!("request body larger than the limit of {limit} bytes"),
     )
-}
-
-fn secs(d: Duration) -> String {
-    format!("{d:?}")
 }

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use simmer_executor::coop;
 use simmer_reactor::net::TcpStream;
-use simmer_reactor::time::timeout;
+use simmer_reactor::time::{timeout, Readable};
 
 use crate::body::{too_large, BodyReader};
 use crate::conn_io::{BodyProgress, ConnIo};
@@ -188,8 +188,8 @@ async fn next_head(
                     return Incoming::Reject(HttpError::new(
                         408,
                         format!(
-                            "request header not received within {:?}",
-                            config.header_read_timeout
+                            "request header not received within {}",
+                            Readable(config.header_read_timeout)
                         ),
                     ))
                 }

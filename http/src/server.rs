@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use simmer_reactor::net::{TcpListener, TcpStream};
-use simmer_reactor::time::{sleep, timeout};
+use simmer_reactor::time::{sleep, timeout, Readable};
 use slab::Slab;
 
 use crate::config::ServerConfig;
@@ -109,8 +109,9 @@ impl Server {
             .is_err()
         {
             eprintln!(
-                "simmer-http: {} connection(s) still busy after {deadline:?}; closing them",
-                shared.open_connections()
+                "simmer-http: {} connection(s) still busy after {}; closing them",
+                shared.open_connections(),
+                Readable(deadline)
             );
         }
         Ok(())

@@ -44,7 +44,10 @@ impl TcpStream {
             Ok(result) => result,
             Err(_) => Err(io::Error::new(
                 io::ErrorKind::TimedOut,
-                format!("connecting to {addr}: no answer within {limit:?}"),
+                format!(
+                    "connecting to {addr}: no answer within {}",
+                    crate::time::Readable(limit)
+                ),
             )),
         }
     }

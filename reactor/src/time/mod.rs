@@ -3,10 +3,12 @@
 
 mod interval;
 mod queue;
+mod readable;
 mod sleep;
 mod timeout;
 
 pub use interval::{interval, interval_at, Interval};
 pub use queue::{TimerKey, TimerQueue};
+pub use readable::Readable;
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, Elapsed, Timeout};

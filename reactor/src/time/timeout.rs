@@ -14,7 +14,7 @@ pub struct Elapsed(Duration);
 
 impl fmt::Display for Elapsed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "deadline of {:?} elapsed", self.0)
+        write!(f, "deadline of {} elapsed", super::Readable(self.0))
     }
 }
 
