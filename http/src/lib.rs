@@ -43,6 +43,7 @@ mod parse;
 pub mod percent;
 mod request;
 mod response;
+mod route_tree;
 mod router;
 mod select;
 mod server;

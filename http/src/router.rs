@@ -3,16 +3,15 @@
 //! middleware around everything; errors and panics turned into responses.
 
 use std::any::{Any, TypeId};
-use std::borrow::Cow;
 use std::fmt;
 use std::rc::Rc;
 
 use crate::error::{Error, HttpError};
 use crate::handler::{BoxFuture, CatchPanic, Handler, Middleware, Next};
 use crate::method::Method;
-use crate::percent;
 use crate::request::{Request, RequestHead, StateMap};
 use crate::response::{IntoResponse, Response};
+use crate::route_tree::{parse_pattern, Captures, Node, Segment};
 use crate::type_map::TypeMap;
 
 /// Routes, middleware, state and error handlers: the application.
@@ -35,6 +34,7 @@ use crate::type_map::TypeMap;
 #[derive(Default)]
 pub struct Router {
     routes: Vec<Route>,
+    tree: Node,
     middleware: Vec<Rc<dyn Middleware>>,
     state: StateMap,
     error_handlers: TypeMap<ErrorHandler>,
@@ -45,21 +45,31 @@ type ErrorHandler = Rc<dyn Fn(&Error) -> Option<Response>>;
 /// Path parameters as (name, decoded value).
 type Params = Vec<(Rc<str>, String)>;
 
-/// How well a route matched: two bits per segment from the left (literal 3, parameter
-/// 2, wildcard 1), so comparing scores compares segment by segment.
-type Score = u64;
-
+/// One path shape and its handlers, one per method.
 struct Route {
     pattern: String,
-    segments: Vec<Segment>,
+    /// The names of its `{param}` and `{*rest}` segments, in order.
+    param_names: Vec<Rc<str>>,
     handlers: Vec<(Method, Rc<dyn Handler>)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Literal(String),
-    Param(Rc<str>),
-    Rest(Rc<str>),
+impl Route {
+    /// The handler for `method`: its own, or GET's for HEAD.
+    fn handler_for(&self, method: &Method) -> Option<&Rc<dyn Handler>> {
+        let exact = self.handlers.iter().find(|(m, _)| m == method);
+        exact
+            .or_else(|| self.handlers.iter().find(|(m, _)| handles(m, method)))
+            .map(|(_, h)| h)
+    }
+
+    /// Pairs the parameter names with the values captured for them.
+    fn params(&self, captures: &Captures<'_>) -> Params {
+        if self.param_names.is_empty() {
+            return Params::new();
+        }
+        let values = captures.iter().map(|v| v.to_string());
+        self.param_names.iter().cloned().zip(values).collect()
+    }
 }
 
 impl Router {
@@ -72,25 +82,37 @@ impl Router {
     ///
     /// # Panics
     /// On a malformed pattern (it must start with `/`; `{*rest}` only at the end; no
-    /// empty `{}`), or the same method and pattern twice: both are programming errors
-    /// found at start-up.
+    /// empty `{}`), the same method and pattern twice, or two patterns of the same shape
+    /// with different parameter names (`/items/{id}` and `/items/{key}`): all are
+    /// programming errors found at start-up.
     pub fn route(mut self, method: Method, pattern: &str, handler: impl Handler) -> Router {
         let segments = parse_pattern(pattern).unwrap_or_else(|e| panic!("route {pattern:?}: {e}"));
-        let handler: Rc<dyn Handler> = Rc::new(handler);
-        match self.routes.iter_mut().find(|r| r.segments == segments) {
-            Some(route) => {
-                assert!(
-                    !route.handlers.iter().any(|(m, _)| *m == method),
-                    "route {method} {pattern:?} registered twice"
-                );
-                route.handlers.push((method, handler));
-            }
-            None => self.routes.push(Route {
+        let param_names: Vec<Rc<str>> = segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Literal(_) => None,
+                Segment::Param(name) | Segment::Rest(name) => Some(Rc::clone(name)),
+            })
+            .collect();
+        let id = self.tree.insert(&segments, self.routes.len());
+        if id == self.routes.len() {
+            self.routes.push(Route {
                 pattern: pattern.to_string(),
-                segments,
-                handlers: vec![(method, handler)],
-            }),
+                param_names: param_names.clone(),
+                handlers: Vec::new(),
+            });
         }
+        let route = &mut self.routes[id];
+        assert!(
+            route.param_names == param_names,
+            "route {pattern:?} has the shape of {:?} with other parameter names; use the same names",
+            route.pattern
+        );
+        assert!(
+            !route.handlers.iter().any(|(m, _)| *m == method),
+            "route {method} {pattern:?} registered twice"
+        );
+        route.handlers.push((method, Rc::new(handler)));
         self
     }
 
@@ -161,6 +183,7 @@ impl Router {
     pub(crate) fn into_app(self) -> Rc<App> {
         Rc::new(App {
             routes: self.routes,
+            tree: self.tree,
             middleware: self.middleware,
             state: Rc::new(self.state),
             error_handlers: self.error_handlers,
@@ -179,6 +202,7 @@ impl fmt::Debug for Router {
 /// A router ready to serve: shared by every connection.
 pub(crate) struct App {
     routes: Vec<Route>,
+    tree: Node,
     middleware: Vec<Rc<dyn Middleware>>,
     pub(crate) state: Rc<StateMap>,
     error_handlers: TypeMap<ErrorHandler>,
@@ -261,37 +285,24 @@ impl App {
 
     fn route(&self, req: &Request) -> Routed<'_> {
         let path = req.path().strip_prefix('/').unwrap_or(req.path());
-        let encoded = path.contains('%');
-        let mut best: Option<(&Route, Score, Params)> = None;
         let mut allowed: Vec<&Method> = Vec::new();
-        for route in &self.routes {
-            let Some((score, params)) = match_segments(&route.segments, path, encoded) else {
-                continue;
-            };
-            if !route.handlers.iter().any(|(m, _)| handles(m, req.method())) {
-                allowed.extend(route.handlers.iter().map(|(m, _)| m));
-                continue;
-            }
-            if best.as_ref().is_none_or(|(_, s, _)| score > *s) {
-                best = Some((route, score, params));
-            }
-        }
-        match best {
-            Some((route, _, params)) => {
-                let handler = route
-                    .handlers
-                    .iter()
-                    .find(|(m, _)| m == req.method())
-                    .or_else(|| {
-                        route
-                            .handlers
-                            .iter()
-                            .find(|(m, _)| handles(m, req.method()))
-                    })
-                    .map(|(_, h)| h)
-                    .expect("matched route has a handler for the method");
-                Routed::Found(handler, params)
-            }
+        let mut found = None;
+        self.tree
+            .find(Some(path), &mut Captures::new(), &mut |id, captures| {
+                let route = &self.routes[id];
+                match route.handler_for(req.method()) {
+                    Some(handler) => {
+                        found = Some((handler, route.params(captures)));
+                        true
+                    }
+                    None => {
+                        allowed.extend(route.handlers.iter().map(|(m, _)| m));
+                        false
+                    }
+                }
+            });
+        match found {
+            Some((handler, params)) => Routed::Found(handler, params),
             None if allowed.is_empty() => Routed::NotFound,
             None => Routed::MethodNotAllowed(allow_header(&allowed)),
         }
@@ -329,114 +340,4 @@ fn allow_header(methods: &[&Method]) -> String {
         }
     }
     names.join(", ")
-}
-
-/// Matches a path (without its leading `/`, still percent-encoded) against a pattern.
-/// Segments are decoded as they are compared (only if the path has a `%` at all);
-/// nothing is allocated unless the route has parameters.
-fn match_segments(pattern: &[Segment], path: &str, encoded: bool) -> Option<(Score, Params)> {
-    let mut score: Score = 0;
-    let mut params = Params::new();
-    let mut rest = Some(path);
-    for (i, segment) in pattern.iter().enumerate() {
-        let weight: Score = match segment {
-            Segment::Literal(_) => 3,
-            Segment::Param(_) => 2,
-            Segment::Rest(_) => 1,
-        };
-        if i < 32 {
-            score |= weight << (62 - 2 * i);
-        }
-        if let Segment::Rest(name) = segment {
-            let tail = rest.unwrap_or("");
-            let tail = if encoded {
-                percent::decode(tail, false).into_owned()
-            } else {
-                tail.to_string()
-            };
-            params.push((Rc::clone(name), tail));
-            return Some((score, params));
-        }
-        let (here, after) = match rest?.split_once('/') {
-            Some((here, after)) => (here, Some(after)),
-            None => (rest?, None),
-        };
-        rest = after;
-        let here = if encoded {
-            percent::decode(here, false)
-        } else {
-            Cow::Borrowed(here)
-        };
-        match segment {
-            Segment::Literal(text) if *here == **text => {}
-            Segment::Param(name) if !here.is_empty() => {
-                params.push((Rc::clone(name), here.into_owned()));
-            }
-            _ => return None,
-        }
-    }
-    rest.is_none().then_some((score, params))
-}
-
-fn parse_pattern(pattern: &str) -> Result<Vec<Segment>, String> {
-    let rest = pattern
-        .strip_prefix('/')
-        .ok_or("a pattern must start with '/'")?;
-    let parts: Vec<&str> = rest.split('/').collect();
-    let last = parts.len() - 1;
-    parts
-        .iter()
-        .enumerate()
-        .map(
-            |(i, part)| match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                Some(name) if name.starts_with('*') => {
-                    let name = &name[1..];
-                    if i != last {
-                        Err(format!("wildcard {{*{name}}} must be the last segment"))
-                    } else if name.is_empty() {
-                        Err("wildcard needs a name: {*rest}".into())
-                    } else {
-                        Ok(Segment::Rest(name.into()))
-                    }
-                }
-                Some("") => Err("parameter needs a name: {id}".into()),
-                Some(name) => Ok(Segment::Param(name.into())),
-                None => Ok(Segment::Literal(part.to_string())),
-            },
-        )
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn path(p: &str) -> &str {
-        p.trim_start_matches('/')
-    }
-
-    #[test]
-    fn params_wildcards_and_specificity() {
-        let item = parse_pattern("/items/{id}").unwrap();
-        let me = parse_pattern("/items/me").unwrap();
-        let files = parse_pattern("/files/{*rest}").unwrap();
-        let (s1, p1) = match_segments(&item, path("/items/42"), false).unwrap();
-        assert_eq!(p1, vec![(Rc::from("id"), "42".to_string())]);
-        let (s2, _) = match_segments(&me, path("/items/me"), false).unwrap();
-        assert!(s2 > s1, "literal beats parameter");
-        assert!(
-            match_segments(&item, path("/items/"), false).is_none(),
-            "empty parameter"
-        );
-        assert!(match_segments(&item, path("/items/1/2"), false).is_none());
-        let (_, p3) = match_segments(&files, path("/files/a/b/c.txt"), false).unwrap();
-        assert_eq!(p3[0].1, "a/b/c.txt");
-    }
-
-    #[test]
-    fn bad_patterns_are_rejected() {
-        assert!(parse_pattern("items").is_err());
-        assert!(parse_pattern("/{*rest}/x").is_err());
-        assert!(parse_pattern("/{}").is_err());
-    }
 }

@@ -55,6 +55,7 @@ fn app() -> Router {
         .get("/files/{*path}", |req: Request| async move {
             format!("file {}", req.param("path").unwrap())
         })
+        .post("/files/upload", |_r: Request| async { "uploaded" })
         .post("/items", |mut req: Request| async move {
             let item: Item = req.json().await?;
             Ok::<_, HttpError>((StatusCode::CREATED, Json(item)))
@@ -126,6 +127,32 @@ fn literal_beats_parameter_and_wildcards_take_the_rest() {
         get(&server, "/files/a/b%20c/d.txt").text(),
         "file a/b c/d.txt"
     );
+}
+
+#[test]
+fn a_route_without_the_method_lets_a_less_specific_one_answer() {
+    let server = serve(app);
+    // /files/upload only has POST; GET falls through to /files/{*path}.
+    assert_eq!(get(&server, "/files/upload").text(), "file upload");
+    let s = server.connect();
+    let reply = exchange(
+        &s,
+        b"POST /files/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(reply.text(), "uploaded");
+    // Neither has DELETE: the Allow header names what both offer.
+    let s = server.connect();
+    let reply = exchange(&s, b"DELETE /files/upload HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.header("allow"), Some("POST, GET, HEAD"));
+}
+
+#[test]
+#[should_panic(expected = "other parameter names")]
+fn one_shape_with_two_parameter_names_is_refused_at_start_up() {
+    let _ = Router::new()
+        .get("/items/{id}", |_r: Request| async { "by id" })
+        .delete("/items/{key}", |_r: Request| async { "by key" });
 }
 
 #[test]
