@@ -5,6 +5,8 @@
 //! Every problem becomes an [`HttpError`] with the status the RFC asks for; the
 //! connection answers it and closes.
 
+use std::mem::MaybeUninit;
+
 use crate::error::HttpError;
 use crate::inline_vec::InlineVec;
 use crate::method::{Method, Version};
@@ -89,10 +91,12 @@ const STACK_HEADERS: usize = 32;
 
 /// Parses the head at the start of `buf`.
 pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits) -> Parsed {
-    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    // Uninitialized: httparse writes only the entries it fills, so a short head does
+    // not pay for clearing all of them.
+    let mut stack = [const { MaybeUninit::uninit() }; STACK_HEADERS];
     let parsed = match parse_with(buf, &mut stack, limits) {
         Err(httparse::Error::TooManyHeaders) if limits.max_headers > STACK_HEADERS => {
-            let mut heap = vec![httparse::EMPTY_HEADER; limits.max_headers + 1];
+            let mut heap = vec![MaybeUninit::uninit(); limits.max_headers + 1];
             parse_with(buf, &mut heap, limits)
         }
         other => other,
@@ -120,11 +124,11 @@ pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits) -> Parsed {
 
 fn parse_with<'b>(
     buf: &'b [u8],
-    headers: &mut [httparse::Header<'b>],
+    headers: &mut [MaybeUninit<httparse::Header<'b>>],
     limits: &HeadLimits,
 ) -> Result<Parsed, httparse::Error> {
-    let mut req = httparse::Request::new(headers);
-    let len = match req.parse(buf)? {
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, headers)? {
         httparse::Status::Partial => {
             return Ok(if buf.len() > limits.max_header_bytes {
                 Parsed::Invalid(HttpError::new(431, "request header section too large"))
