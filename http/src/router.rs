@@ -85,7 +85,12 @@ impl Router {
     /// empty `{}`), the same method and pattern twice, or two patterns of the same shape
     /// with different parameter names (`/items/{id}` and `/items/{key}`): all are
     /// programming errors found at start-up.
-    pub fn route(mut self, method: Method, pattern: &str, handler: impl Handler) -> Router {
+    pub fn route(self, method: Method, pattern: &str, handler: impl Handler) -> Router {
+        self.add_route(method, pattern, Rc::new(handler))
+    }
+
+    /// The body of [`Router::route`], compiled once rather than once per handler type.
+    fn add_route(mut self, method: Method, pattern: &str, handler: Rc<dyn Handler>) -> Router {
         let segments = parse_pattern(pattern).unwrap_or_else(|e| panic!("route {pattern:?}: {e}"));
         let param_names: Vec<Rc<str>> = segments
             .iter()
@@ -112,7 +117,7 @@ impl Router {
             !route.handlers.iter().any(|(m, _)| *m == method),
             "route {method} {pattern:?} registered twice"
         );
-        route.handlers.push((method, Rc::new(handler)));
+        route.handlers.push((method, handler));
         self
     }
 
