@@ -45,11 +45,9 @@ def main():
             variant = name.replace("simmer", "").replace("heap", "").strip(" ()")
             others = {k: v for k, v in results.items() if k not in mine}
             base = [(k, v) for k, v in others.items() if variant in k] or list(others.items())
-            if not base:
-                continue
-            base_name, base_ns = base[0]
             label = f"{group} [{variant}]" if variant else group
-            print(f"| {label} | {fmt(ns)} | {fmt(base_ns)} ({base_name.split(' ')[0]}) | **{ns / base_ns:.2f}x** |")
+            for base_name, base_ns in sorted(base):  # one row per baseline
+                print(f"| {label} | {fmt(ns)} | {fmt(base_ns)} ({base_name}) | **{ns / base_ns:.2f}x** |")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 //!
 //! - fire: a million timers with random deadlines inserted, then all fired in order;
 //! - churn: a million timers inserted and cancelled before they fire (a `timeout` per
-//!   request that the request beats), with 10,000 long-lived timers in the queue.
+//!   request that the request beats), with 10,000 long-lived timers in the queue;
+//! - keep-alive: 10,000 connection timers each pushed back 100 times (once per
+//!   request), with the loop asking for its next deadline every 16 resets. simmer
+//!   postpones in place; the other two cancel and insert, as simmer did before.
 //!
 //! ```text
 //! taskset -c 0 cargo bench --bench timers
@@ -20,11 +23,17 @@ const TIMERS: u64 = 1_000_000;
 
 /// What both timer stores must do.
 trait Timers: Default {
-    type Key;
+    type Key: Copy;
     fn insert(&mut self, deadline: Instant) -> Self::Key;
     fn remove(&mut self, key: Self::Key);
     fn fire_expired(&mut self, now: Instant, wakers: &mut Vec<Waker>) -> usize;
     fn pending(&self) -> usize;
+    fn next_deadline(&mut self) -> Option<Instant>;
+    /// Moves a timer to a later deadline.
+    fn reset(&mut self, key: Self::Key, deadline: Instant) -> Self::Key {
+        self.remove(key);
+        self.insert(deadline)
+    }
 }
 
 impl Timers for TimerQueue {
@@ -40,6 +49,36 @@ impl Timers for TimerQueue {
     }
     fn pending(&self) -> usize {
         TimerQueue::pending(self)
+    }
+    fn next_deadline(&mut self) -> Option<Instant> {
+        TimerQueue::next_deadline(self)
+    }
+    fn reset(&mut self, key: TimerKey, deadline: Instant) -> TimerKey {
+        assert!(self.postpone(key, deadline));
+        key
+    }
+}
+
+/// simmer's heap without postponement: a reset cancels and inserts.
+#[derive(Default)]
+struct HeapReinsert(TimerQueue);
+
+impl Timers for HeapReinsert {
+    type Key = TimerKey;
+    fn insert(&mut self, deadline: Instant) -> TimerKey {
+        self.0.insert(deadline, Waker::noop().clone())
+    }
+    fn remove(&mut self, key: TimerKey) {
+        self.0.remove(key)
+    }
+    fn fire_expired(&mut self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
+        self.0.fire_expired(now, wakers)
+    }
+    fn pending(&self) -> usize {
+        self.0.pending()
+    }
+    fn next_deadline(&mut self) -> Option<Instant> {
+        self.0.next_deadline()
     }
 }
 
@@ -70,6 +109,11 @@ impl Timers for BTreeTimers {
     }
     fn pending(&self) -> usize {
         self.map.len()
+    }
+    fn next_deadline(&mut self) -> Option<Instant> {
+        self.map
+            .first_key_value()
+            .map(|((deadline, _), _)| *deadline)
     }
 }
 
@@ -113,6 +157,26 @@ fn insert_and_cancel<T: Timers>(deadlines: &[Instant], far: Instant) {
     assert_eq!(q.pending(), 10_000);
 }
 
+/// 10,000 timers 5 s out, each pushed back 100 times by 1 ms steps; the loop asks for
+/// its next deadline every 16 resets.
+fn keep_alive_resets<T: Timers>(start: Instant) {
+    let mut q = T::default();
+    let idle = Duration::from_secs(5);
+    let mut keys: Vec<T::Key> = (0..10_000).map(|_| q.insert(start + idle)).collect();
+    let mut asked = 0;
+    for round in 1..=100 {
+        let deadline = start + idle + Duration::from_millis(round);
+        for (i, key) in keys.iter_mut().enumerate() {
+            *key = q.reset(*key, deadline);
+            if i % 16 == 0 && q.next_deadline().is_some() {
+                asked += 1;
+            }
+        }
+    }
+    assert_eq!(q.pending(), 10_000);
+    assert_eq!(asked, 100 * 625);
+}
+
 fn fire_all(c: &mut Criterion) {
     let mut group = c.benchmark_group("1M timers inserted then fired");
     group.sample_size(10);
@@ -145,5 +209,20 @@ fn churn(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fire_all, churn);
+fn keep_alive(c: &mut Criterion) {
+    let mut group = c.benchmark_group("1M keep-alive timer resets");
+    group.sample_size(10);
+    group.bench_function("heap (simmer)", |b| {
+        b.iter(|| keep_alive_resets::<TimerQueue>(Instant::now()))
+    });
+    group.bench_function("heap, cancel and insert", |b| {
+        b.iter(|| keep_alive_resets::<HeapReinsert>(Instant::now()))
+    });
+    group.bench_function("btreemap", |b| {
+        b.iter(|| keep_alive_resets::<BTreeTimers>(Instant::now()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fire_all, churn, keep_alive);
 criterion_main!(benches);

@@ -54,6 +54,34 @@ fn sleep_is_never_shorter_than_asked() {
 }
 
 #[test]
+fn a_reset_sleep_ends_at_its_new_deadline() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        let mut idle = std::pin::pin!(sleep(ms(20)));
+        // Register the timer, as a connection waiting for its next request does.
+        assert!(timeout(ms(1), idle.as_mut()).await.is_err());
+        // Pushed back twice: it must outlive both earlier deadlines.
+        idle.as_mut().reset(start + ms(40));
+        idle.as_mut().reset(start + ms(60));
+        idle.as_mut().await;
+        assert!(
+            start.elapsed() >= ms(60),
+            "ended {:?} after start",
+            start.elapsed()
+        );
+        // Brought forward: re-registered at the earlier deadline.
+        let restart = Instant::now();
+        idle.as_mut().reset(restart + ms(5));
+        idle.as_mut().await;
+        assert!(restart.elapsed() >= ms(5));
+    });
+    // The 1 ms timeout, the postponed timer once, the re-registered one once.
+    assert_eq!(rt.stats().timers_fired, 3);
+}
+
+#[test]
 fn timeout_cancels_its_future() {
     struct Dropped(Rc<RefCell<bool>>);
     impl Drop for Dropped {

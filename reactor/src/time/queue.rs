@@ -7,6 +7,11 @@
 //! skipped when popped; when stale items outnumber live ones the heap is rebuilt, so
 //! churn (a `timeout` per request that the request beats) cannot grow it without bound.
 //! `benches/timers.rs` measures it against a `BTreeMap` keyed by deadline.
+//!
+//! Postponing is O(1) too: only the entry's deadline moves. Its heap item keeps the
+//! old, earlier deadline and, when it comes up, is pushed back at the entry's current
+//! one. A keep-alive timer pushed back after every request thus touches the heap once
+//! per timeout period, not once per request.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -38,11 +43,21 @@ impl TimerKey {
 
 struct Entry {
     /// Deadline in ns since the queue's base; checked again on fire, so a heap item
-    /// that outlived its entry can never fire a newer timer early.
+    /// that outlived its entry, or was postponed, can never fire a timer early.
     deadline: u64,
     generation: u32,
     fired: bool,
     waker: Option<Waker>,
+}
+
+/// What a heap item stands for when it reaches the top.
+enum Item {
+    /// Its timer is pending at exactly this deadline.
+    Current,
+    /// Its timer was postponed to this deadline (ns): push it back there.
+    Moved(u64),
+    /// Its timer was removed or has fired: drop the item.
+    Stale,
 }
 
 /// Pending timers ordered by deadline.
@@ -104,6 +119,20 @@ impl TimerQueue {
         }
     }
 
+    /// Moves a pending timer's deadline to `deadline`, which must not be earlier than
+    /// its current one; returns false (changing nothing) if the timer has fired, is
+    /// gone, or `deadline` is earlier. No heap work: see the module docs.
+    pub fn postpone(&mut self, key: TimerKey, deadline: Instant) -> bool {
+        let deadline = self.to_ns(deadline);
+        match self.entry_mut(key) {
+            Some(entry) if !entry.fired && deadline >= entry.deadline => {
+                entry.deadline = deadline;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// True once the timer's deadline has passed and it was fired.
     pub fn is_fired(&self, key: TimerKey) -> bool {
         self.entry(key).is_some_and(|e| e.fired)
@@ -125,14 +154,17 @@ impl TimerQueue {
         self.heap.len() - self.stale
     }
 
-    /// The earliest pending deadline.
+    /// When the loop must next wake for timers. A postponed timer still counts at its
+    /// old deadline: waking then finds nothing due and moves it (in `fire_expired`), so
+    /// the answer may be early, by at most one wake per postponed timer, but never late.
     pub fn next_deadline(&mut self) -> Option<Instant> {
         while let Some(&Reverse((deadline, packed))) = self.heap.peek() {
-            if self.is_pending(deadline, packed) {
-                return Some(self.base + Duration::from_nanos(deadline));
+            if let Item::Stale = self.item(deadline, packed) {
+                self.heap.pop();
+                self.stale -= 1;
+                continue;
             }
-            self.heap.pop();
-            self.stale -= 1;
+            return Some(self.base + Duration::from_nanos(deadline));
         }
         None
     }
@@ -147,9 +179,16 @@ impl TimerQueue {
                 break;
             }
             self.heap.pop();
-            if !self.is_pending(deadline, packed) {
-                self.stale -= 1;
-                continue;
+            match self.item(deadline, packed) {
+                Item::Current => {}
+                Item::Moved(to) => {
+                    self.heap.push(Reverse((to, packed)));
+                    continue;
+                }
+                Item::Stale => {
+                    self.stale -= 1;
+                    continue;
+                }
             }
             let entry = &mut self.entries[TimerKey::unpack(packed).slot as usize];
             entry.fired = true;
@@ -166,10 +205,13 @@ impl TimerQueue {
         u64::try_from(ns).unwrap_or(u64::MAX)
     }
 
-    /// Whether a heap item still stands for a pending timer.
-    fn is_pending(&self, deadline: u64, packed: u64) -> bool {
-        self.entry(TimerKey::unpack(packed))
-            .is_some_and(|e| !e.fired && e.deadline == deadline)
+    /// What the heap item `(deadline, packed)` stands for now.
+    fn item(&self, deadline: u64, packed: u64) -> Item {
+        match self.entry(TimerKey::unpack(packed)) {
+            Some(e) if !e.fired && e.deadline == deadline => Item::Current,
+            Some(e) if !e.fired => Item::Moved(e.deadline),
+            _ => Item::Stale,
+        }
     }
 
     fn entry(&self, key: TimerKey) -> Option<&Entry> {
@@ -187,7 +229,16 @@ impl TimerQueue {
     fn compact_if_mostly_stale(&mut self) {
         if self.stale > 1024 && self.stale * 2 > self.heap.len() {
             let mut heap = std::mem::take(&mut self.heap).into_vec();
-            heap.retain(|&Reverse((deadline, packed))| self.is_pending(deadline, packed));
+            heap.retain_mut(
+                |Reverse((deadline, packed))| match self.item(*deadline, *packed) {
+                    Item::Current => true,
+                    Item::Moved(to) => {
+                        *deadline = to;
+                        true
+                    }
+                    Item::Stale => false,
+                },
+            );
             self.heap = BinaryHeap::from(heap);
             self.stale = 0;
         }
@@ -230,6 +281,43 @@ mod tests {
         let mut w = Vec::new();
         assert_eq!(q.fire_expired(t0 + Duration::from_secs(1), &mut w), 1_000);
         assert_eq!(q.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_postponed_timer_fires_at_its_new_deadline_not_before() {
+        let mut q = TimerQueue::new();
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let key = q.insert(t0 + ms(10), noop());
+        assert!(q.postpone(key, t0 + ms(50)));
+        assert!(
+            !q.postpone(key, t0 + ms(20)),
+            "earlier is not a postponement"
+        );
+        // The loop wakes at the old deadline once, finds nothing due, and the timer moves.
+        assert_eq!(q.next_deadline(), Some(t0 + ms(10)));
+        let mut w = Vec::new();
+        assert_eq!(q.fire_expired(t0 + ms(10), &mut w), 0);
+        assert_eq!(q.next_deadline(), Some(t0 + ms(50)));
+        assert_eq!(q.fire_expired(t0 + ms(49), &mut w), 0);
+        assert_eq!(q.heap.len(), 1, "moved, not duplicated");
+        assert_eq!(q.fire_expired(t0 + ms(50), &mut w), 1);
+        assert!(q.is_fired(key));
+        assert!(!q.postpone(key, t0 + ms(90)), "a fired timer stays fired");
+    }
+
+    #[test]
+    fn compaction_keeps_postponed_timers_at_their_new_deadline() {
+        let mut q = TimerQueue::new();
+        let t0 = Instant::now();
+        let kept = q.insert(t0, noop());
+        assert!(q.postpone(kept, t0 + Duration::from_secs(3)));
+        let churn: Vec<_> = (0..5_000).map(|_| q.insert(t0, noop())).collect();
+        churn.into_iter().for_each(|k| q.remove(k));
+        assert!(q.heap.len() < 2_500, "heap was compacted: {}", q.heap.len());
+        let mut w = Vec::new();
+        assert_eq!(q.fire_expired(t0 + Duration::from_secs(2), &mut w), 0);
+        assert_eq!(q.fire_expired(t0 + Duration::from_secs(3), &mut w), 1);
     }
 
     #[test]

@@ -50,8 +50,18 @@ impl Sleep {
         }
     }
 
-    /// Moves the deadline (the timer is re-registered at the next poll).
+    /// Moves the deadline. A later deadline only updates the registered timer (no
+    /// timer-heap work: resetting after every request is cheap); an earlier one
+    /// re-registers it at the next poll.
     pub fn reset(&mut self, deadline: Instant) {
+        if let Some((handle, key)) = &self.timer {
+            if deadline >= self.deadline
+                && handle.inner.timers.borrow_mut().postpone(*key, deadline)
+            {
+                self.deadline = deadline;
+                return;
+            }
+        }
         self.cancel();
         self.deadline = deadline;
     }
