@@ -5,15 +5,17 @@
 //! more input (or is large). So every request already in the read buffer is answered
 //! before the one `write` that sends the whole batch.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
+use std::io;
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::Instant;
 
 use simmer_executor::coop;
 use simmer_reactor::net::TcpStream;
-use simmer_reactor::time::{timeout, Readable};
+use simmer_reactor::time::{sleep, timeout, Readable, Sleep};
 
 use crate::body::{too_large, BodyReader};
 use crate::conn_io::{BodyProgress, ConnIo};
@@ -23,7 +25,6 @@ use crate::method::{Method, Version};
 use crate::parse::{parse_head, Framing, Head, Parsed};
 use crate::request::{Request, RequestHead};
 use crate::response::{Body, IntoResponse};
-use crate::select::{select, Either};
 use crate::server::Shared;
 use crate::write::{write_chunk, write_response, Sent, LAST_CHUNK};
 
@@ -85,9 +86,16 @@ pub(crate) async fn serve_connection(
     let _ = stream.set_nodelay(true); // responses are written whole; don't delay them
     let io = Rc::new(ConnIo::new(stream, peer, shared.config.body_read_timeout));
     let mut out = Vec::with_capacity(4096);
+    // The keep-alive timer, pushed back before each idle wait rather than replaced.
+    let mut idle = pin!(sleep(shared.config.keep_alive_timeout));
     let mut first = true;
     loop {
-        let next = match next_head(&io, &shared, slot, &mut out, first).await {
+        let waiting = Waiting {
+            slot,
+            first,
+            idle: idle.as_mut(),
+        };
+        let next = match next_head(&io, &shared, waiting, &mut out).await {
             Incoming::Request(framing, head) => handle(&io, &shared, framing, head, &mut out).await,
             Incoming::Reject(error) => {
                 let response = error.into_response();
@@ -134,13 +142,22 @@ fn closing() -> crate::write::Framing {
     }
 }
 
+/// What `next_head` needs to know about the connection's wait.
+struct Waiting<'a> {
+    /// The connection's entry in the server.
+    slot: usize,
+    /// No request has come yet.
+    first: bool,
+    /// The keep-alive timer.
+    idle: Pin<&'a mut Sleep>,
+}
+
 /// Waits for the next complete head, flushing finished responses before any wait.
 async fn next_head(
     io: &ConnIo,
     shared: &Shared,
-    slot: usize,
+    mut waiting: Waiting<'_>,
     out: &mut Vec<u8>,
-    first: bool,
 ) -> Incoming {
     let config = &shared.config;
     let limits = config.head_limits();
@@ -148,7 +165,7 @@ async fn next_head(
     // When the head started arriving; read from the clock only if the loop has to wait
     // in the middle of a head (a head that arrives in one read costs no clock read).
     let mut first_byte_at: Option<Instant> = None;
-    let mut receiving = io.buffered() > 0 || first;
+    let mut receiving = io.buffered() > 0 || waiting.first;
     loop {
         let parsed = io.with_unread(|unread| match parse_head(unread, &limits) {
             Parsed::Complete(head) => {
@@ -171,10 +188,10 @@ async fn next_head(
         }
         let read = if !receiving {
             // Idle keep-alive connection: close on the idle timeout or on shutdown.
-            let idle = timeout(config.keep_alive_timeout, io.read_more(max_buffer));
-            match select(idle, shared.draining(slot)).await {
-                Either::Left(Ok(read)) => read,
-                Either::Left(Err(_)) | Either::Right(()) => return Incoming::Close,
+            let idle = waiting.idle.as_mut();
+            match read_while_idle(io, shared, waiting.slot, idle, max_buffer).await {
+                Some(read) => read,
+                None => return Incoming::Close,
             }
         } else {
             // A request is (or, on a new connection, should be) on its way: the
@@ -200,6 +217,36 @@ async fn next_head(
             Ok(_) => receiving = true,
         }
     }
+}
+
+/// Reads more of an idle keep-alive connection; `None` once the keep-alive timeout
+/// passes or shutdown begins. The timer is pushed back only when the read has to wait,
+/// so bytes already waiting cost no clock read and no timer work.
+async fn read_while_idle(
+    io: &ConnIo,
+    shared: &Shared,
+    slot: usize,
+    mut idle: Pin<&mut Sleep>,
+    max_buffer: usize,
+) -> Option<io::Result<usize>> {
+    let mut read = pin!(io.read_more(max_buffer));
+    let mut draining = pin!(shared.draining(slot));
+    let mut armed = false;
+    poll_fn(|cx| {
+        if let Poll::Ready(read) = read.as_mut().poll(cx) {
+            return Poll::Ready(Some(read));
+        }
+        if !armed {
+            idle.as_mut()
+                .reset(Instant::now() + shared.config.keep_alive_timeout);
+            armed = true;
+        }
+        if idle.as_mut().poll(cx).is_ready() || draining.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// Runs one request through the app and appends its response to `out`.

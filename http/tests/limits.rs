@@ -143,6 +143,30 @@ fn idle_keep_alive_connections_are_closed_after_the_idle_timeout() {
 }
 
 #[test]
+fn each_request_restarts_the_idle_timeout() {
+    let config = ServerConfig {
+        keep_alive_timeout: Duration::from_millis(400),
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, app);
+    let s = server.connect();
+    let started = Instant::now();
+    // Four requests 150 ms apart: the connection lives well past one idle timeout,
+    // because every request pushes the timer back.
+    for _ in 0..4 {
+        let reply = exchange(&s, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(reply.status, 200);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    assert!(started.elapsed() > Duration::from_millis(400));
+    let reply = exchange(&s, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(
+        reply.status, 200,
+        "still open after more than one idle timeout"
+    );
+}
+
+#[test]
 fn bad_configuration_is_rejected_with_its_name() {
     let rt = simmer::Runtime::new().unwrap();
     let err = rt
