@@ -6,7 +6,7 @@
 # /proc/PID/stat over the measured window / requests answered), next to req/s and p99.
 #
 #   bash benches/http.sh                 # DURATION=5 by default
-#   DURATION=10 ROUNDS=3 bash benches/http.sh
+#   DURATION=5 ROUNDS=4 bash benches/http.sh   # even ROUNDS: each server first as often
 #
 # Needs: wrk, h2load (nghttp2-client), perf (linux-perf) for syscall counts, taskset.
 set -euo pipefail
@@ -86,16 +86,19 @@ else
   echo "(perf cannot count raw_syscalls here: syscall line skipped)" >&2
 fi
 
+addr_of() { if [ "$1" = hello ]; then echo "$SIMMER_ADDR"; else echo "$HYPER_ADDR"; fi; }
+
 for round in $(seq "$ROUNDS"); do
+  # Which server goes first alternates by round: a run right after a heavy one (the
+  # h2load burst, 256 connections closing) sees a noisier machine.
+  if [ $((round % 2)) = 1 ]; then order="hello hello_hyper"; else order="hello_hyper hello"; fi
   for conns in 16 256; do
     for depth in 1 16; do
-      run_wrk hello "$SIMMER_ADDR" "$conns" "$depth"
-      run_wrk hello_hyper "$HYPER_ADDR" "$conns" "$depth"
+      for name in $order; do run_wrk "$name" "$(addr_of "$name")" "$conns" "$depth"; done
     done
   done
   if [ "$COUNT_SYSCALLS" = 1 ]; then
-    syscalls hello "$SIMMER_ADDR"
-    syscalls hello_hyper "$HYPER_ADDR"
+    for name in $order; do syscalls "$name" "$(addr_of "$name")"; done
   fi
 done
 
