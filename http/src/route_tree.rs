@@ -247,6 +247,87 @@ mod tests {
         assert_eq!(root.insert(&parse_pattern("/items").unwrap(), 2), 2);
     }
 
+    /// The rule the tree implements, by brute force: a pattern matching the whole path
+    /// gets one weight per segment (literal 3, parameter 2, wildcard 1) and, if it ends
+    /// where the path ends, a final 4; the larger weight sequence is the better match.
+    fn by_brute_force(patterns: &[String], path: &str) -> Vec<(usize, Vec<String>)> {
+        let parts: Vec<&str> = path[1..].split('/').collect();
+        let mut found = Vec::new();
+        for (id, pattern) in patterns.iter().enumerate() {
+            let (mut weights, mut captures) = (Vec::new(), Vec::new());
+            let mut matched = true;
+            for (i, segment) in parse_pattern(pattern).unwrap().iter().enumerate() {
+                match segment {
+                    Segment::Rest(_) => {
+                        weights.push(1);
+                        captures.push(parts.get(i..).map_or(String::new(), |p| p.join("/")));
+                        break;
+                    }
+                    _ if i >= parts.len() => matched = false,
+                    Segment::Literal(text) if *text == parts[i] => weights.push(3),
+                    Segment::Param(_) if !parts[i].is_empty() => {
+                        weights.push(2);
+                        captures.push(parts[i].to_string());
+                    }
+                    _ => matched = false,
+                }
+                if !matched {
+                    break;
+                }
+            }
+            let is_rest = weights.last() == Some(&1);
+            if !is_rest {
+                matched &= weights.len() == parts.len();
+                weights.push(4);
+            }
+            if matched {
+                found.push((weights, id, captures));
+            }
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.into_iter().map(|(_, id, c)| (id, c)).collect()
+    }
+
+    #[test]
+    fn the_tree_agrees_with_brute_force_on_random_routes() {
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        let kinds = ["a", "b", "{p}", "{*r}"];
+        let names = ["a", "b", "c", ""];
+        for _ in 0..300 {
+            let mut patterns: Vec<String> = Vec::new();
+            for _ in 0..1 + next(8) {
+                let len = 1 + next(3);
+                let mut pattern = String::new();
+                for i in 0..len {
+                    let kind = kinds[next(if i + 1 == len { 4 } else { 3 })];
+                    pattern.push('/');
+                    pattern.push_str(kind);
+                }
+                let shape = parse_pattern(&pattern).unwrap();
+                if !patterns.iter().any(|p| parse_pattern(p).unwrap() == shape) {
+                    patterns.push(pattern);
+                }
+            }
+            let root = tree(&patterns.iter().map(String::as_str).collect::<Vec<_>>());
+            for _ in 0..20 {
+                let path: String = (0..1 + next(4))
+                    .map(|_| format!("/{}", names[next(4)]))
+                    .collect();
+                assert_eq!(
+                    matches(&root, &path),
+                    by_brute_force(&patterns, &path),
+                    "routes {patterns:?}, path {path}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn bad_patterns_are_rejected() {
         assert!(parse_pattern("items").is_err());
