@@ -7,6 +7,10 @@
 #
 #   bash benches/http.sh                 # DURATION=5 by default
 #   DURATION=5 ROUNDS=4 bash benches/http.sh   # even ROUNDS: each server first as often
+#   WITH_FLOOR=1 bash benches/http.sh          # also examples/floor.rs, a bare mio loop
+#
+# The floor is about the least CPU per request any server can spend here (no parsing, a
+# canned response): what is left of it is mostly kernel time, which bounds the ratios.
 #
 # Needs: wrk, h2load (nghttp2-client), perf (linux-perf) for syscall counts, taskset.
 set -euo pipefail
@@ -14,13 +18,15 @@ cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-1}
+WITH_FLOOR=${WITH_FLOOR:-0}
 SIMMER_ADDR=127.0.0.1:18080
 HYPER_ADDR=127.0.0.1:18081
+FLOOR_ADDR=127.0.0.1:18082
 HZ=$(getconf CLK_TCK)
 OUT=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
 
-cargo build --release --quiet --example hello --example hello_hyper
+cargo build --release --quiet --example hello --example hello_hyper --example floor
 # -p simmer: build only the root package's features (workspace members' dev-dependencies
 # would otherwise switch features back on).
 cargo build -p simmer --profile small --quiet --example hello --no-default-features --features json
@@ -40,6 +46,13 @@ start_server() { # name addr -> PID in $PID
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# simmer and hyper shut down gracefully on SIGINT. The floor has no handler, and a
+# background job of a script ignores SIGINT, so it gets SIGTERM.
+stop_server() { # name
+  if [ "$1" = floor ]; then kill -TERM "$PID"; else kill -INT "$PID"; fi
+  wait "$PID" 2>/dev/null || true
+}
+
 # run_wrk name addr conns depth -> appends "name conns depth reqs rps p99 us_per_req" to results
 run_wrk() {
   local name=$1 addr=$2 conns=$3 depth=$4
@@ -52,7 +65,7 @@ run_wrk() {
   if [ "$conns" -ge 256 ]; then
     grep VmHWM "/proc/$PID/status" | awk -v n="$name" '{print n, $2}' >> "$OUT/hwm.txt"
   fi
-  kill -INT "$PID"; wait "$PID" 2>/dev/null || true
+  stop_server "$name"
   if grep -qE "Socket errors|Non-2xx" "$OUT/wrk.txt"; then
     echo "WARNING: $name c=$conns depth=$depth had errors:" >&2; grep -E "Socket errors|Non-2xx" "$OUT/wrk.txt" >&2
   fi
@@ -71,7 +84,7 @@ syscalls() { # name addr
   taskset -c 1 h2load --h1 -n 20000 -c 64 "http://$2/plaintext" >/dev/null
   perf stat -e raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait -p "$PID" -o "$OUT/perf.txt" -- \
     taskset -c 1 h2load --h1 -n 200000 -c 64 "http://$2/plaintext" > "$OUT/h2load.txt"
-  kill -INT "$PID"; wait "$PID" 2>/dev/null || true
+  stop_server "$1"
   local n waits
   n=$(awk '/raw_syscalls:sys_enter/ {gsub(",", "", $1); print $1}' "$OUT/perf.txt")
   waits=$(awk '/sys_enter_epoll_wait/ {gsub(",", "", $1); print $1}' "$OUT/perf.txt")
@@ -86,15 +99,19 @@ else
   echo "(perf cannot count raw_syscalls here: syscall line skipped)" >&2
 fi
 
-addr_of() { if [ "$1" = hello ]; then echo "$SIMMER_ADDR"; else echo "$HYPER_ADDR"; fi; }
+addr_of() {
+  case $1 in hello) echo "$SIMMER_ADDR" ;; hello_hyper) echo "$HYPER_ADDR" ;; *) echo "$FLOOR_ADDR" ;; esac
+}
 
 for round in $(seq "$ROUNDS"); do
   # Which server goes first alternates by round: a run right after a heavy one (the
   # h2load burst, 256 connections closing) sees a noisier machine.
   if [ $((round % 2)) = 1 ]; then order="hello hello_hyper"; else order="hello_hyper hello"; fi
+  runs=$order
+  [ "$WITH_FLOOR" = 1 ] && runs="$order floor"
   for conns in 16 256; do
     for depth in 1 16; do
-      for name in $order; do run_wrk "$name" "$(addr_of "$name")" "$conns" "$depth"; done
+      for name in $runs; do run_wrk "$name" "$(addr_of "$name")" "$conns" "$depth"; done
     done
   done
   if [ "$COUNT_SYSCALLS" = 1 ]; then
@@ -127,6 +144,15 @@ for conns in (16, 256):
         s_us, h_us = med([r[2] for r in s]), med([r[2] for r in h])
         label = f"-c {conns}" + (f", pipelined x{depth}" if depth > 1 else "")
         print(f"| {label} | {med([r[0] for r in s]):,.0f} | {med([r[0] for r in h]):,.0f} | {p99_of(s, depth)} | {p99_of(h, depth)} | {s_us:.2f} µs | {h_us:.2f} µs | **{s_us / h_us:.2f}x** |")
+if any(k[2] == "floor" for k in rows):
+    print("\nThe floor (examples/floor.rs, a bare mio loop with a canned response):")
+    print("| load | floor CPU/req | floor / hyper | simmer / hyper |")
+    print("| --- | ---: | ---: | ---: |")
+    for conns in (16, 256):
+        for depth in (1, 16):
+            f, s, h = (med([r[2] for r in rows[(conns, depth, n)]]) for n in ("floor", "hello", "hello_hyper"))
+            label = f"-c {conns}" + (f", pipelined x{depth}" if depth > 1 else "")
+            print(f"| {label} | {f:.2f} µs | {f / h:.2f}x | {s / h:.2f}x |")
 try:
     sc = collections.defaultdict(list)
     for l in open(f"{out}/syscalls.txt"):

@@ -139,6 +139,33 @@ fn hello_example_serves_techempower_routes_and_exits_0_on_sigterm() {
 }
 
 #[test]
+fn floor_answers_every_pipelined_request_even_split_across_reads() {
+    let (_child, addr) = start_example("floor");
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    s.set_nodelay(true).unwrap();
+    let three = "GET /plaintext HTTP/1.1\r\nHost: a\r\n\r\n".repeat(3);
+    // The second request's blank line is cut in two between writes.
+    let cut = three.len() / 3 * 2 - 2;
+    s.write_all(&three.as_bytes()[..cut]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50)); // most likely two reads
+    s.write_all(&three.as_bytes()[cut..]).unwrap();
+    let one = http_get_len(&mut s, 1);
+    assert!(one.starts_with("HTTP/1.1 200 OK\r\n") && one.ends_with("Hello, World!"));
+    let rest = http_get_len(&mut s, 2);
+    assert_eq!(rest, one.repeat(2));
+}
+
+/// Reads exactly `n` canned floor responses (all the same length as the first).
+fn http_get_len(s: &mut std::net::TcpStream, n: usize) -> String {
+    const LEN: usize = 146; // the floor's fixed /plaintext response
+    let mut buf = vec![0u8; LEN * n];
+    s.read_exact(&mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+#[test]
 fn hello_hyper_baseline_serves_the_same_routes() {
     let (_child, addr) = start_example("hello_hyper");
     let plain = http_get(&addr, "/plaintext");
