@@ -35,6 +35,11 @@ mod conn;
 mod conn_io;
 mod date;
 mod error;
+pub mod extract;
+#[cfg(feature = "json")]
+mod extract_fields;
+#[cfg(feature = "json")]
+mod extract_serde;
 mod handler;
 mod inline_vec;
 mod method;
@@ -92,8 +97,9 @@ pub mod bench {
 }
 
 pub use config::ServerConfig;
-pub use error::{Error, HttpError};
-pub use handler::{BoxFuture, Handler, Middleware, Next};
+pub use error::{Error, HttpError, Loc, ValidationError};
+pub use extract::State;
+pub use handler::{BoxFuture, Extract, Handler, Middleware, NeededState, Next};
 pub use method::{Method, Version};
 pub use request::Request;
 #[cfg(feature = "json")]

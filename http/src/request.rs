@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::str::FromStr;
 
 use crate::body::BodyReader;
-use crate::error::HttpError;
+use crate::error::{HttpError, ValidationError};
 use crate::method::{Method, Version};
 use crate::parse::{Head, HeaderSpans, Span};
 use crate::percent;
@@ -135,7 +135,7 @@ impl Request {
         T::Err: fmt::Display,
     {
         self.query(name)
-            .map(|v| parse_value("query parameter", name, &v))
+            .map(|v| parse_value("query", name, &v))
             .transpose()
     }
 
@@ -166,7 +166,7 @@ impl Request {
         let value = self
             .param(name)
             .ok_or_else(|| HttpError::new(500, format!("route has no parameter {name:?}")))?;
-        parse_value("path parameter", name, value)
+        parse_value("path", name, value)
     }
 
     /// The first header called `name` (case-insensitive), if it is valid UTF-8.
@@ -208,6 +208,18 @@ impl Request {
         self.state.get(&TypeId::of::<T>())?.downcast_ref()
     }
 
+    /// State of type `T` as a shared handle (for the `State` extractor).
+    pub(crate) fn shared_state<T: 'static>(&self) -> Option<Rc<T>> {
+        Rc::clone(self.state.get(&TypeId::of::<T>())?)
+            .downcast()
+            .ok()
+    }
+
+    /// Every path parameter, in the order of the route pattern, as (name, decoded value).
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params.iter().map(|(n, v)| (&**n, v.as_str()))
+    }
+
     /// The whole body (413 if it is over the server's limit).
     pub async fn body(&mut self) -> Result<Vec<u8>, HttpError> {
         self.body.collect().await
@@ -238,18 +250,16 @@ impl Request {
     }
 }
 
-fn parse_value<T: FromStr>(kind: &str, name: &str, value: &str) -> Result<T, HttpError>
+/// Parses a path or query value; failure is a 422 shaped as FastAPI's, `loc` naming
+/// the place (`"path"`, `"query"`) and the parameter.
+fn parse_value<T: FromStr>(place: &'static str, name: &str, value: &str) -> Result<T, HttpError>
 where
     T::Err: fmt::Display,
 {
     value.parse().map_err(|e| {
-        HttpError::new(
-            422,
-            format!(
-                "{kind} {name:?}: {value:?} is not a valid {}: {e}",
-                short_type_name::<T>()
-            ),
-        )
+        let error = ValidationError::parsing(place, name, &short_type_name::<T>(), &e)
+            .with_text_input(value);
+        HttpError::validation(vec![error])
     })
 }
 

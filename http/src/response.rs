@@ -290,12 +290,6 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
     }
 }
 
-impl IntoResponse for HttpError {
-    fn into_response(self) -> Response {
-        Response::text(self.message().to_string()).with_status(self.status())
-    }
-}
-
 impl IntoResponse for Error {
     /// A 500 carrying the error; the router replaces it with the response of the
     /// handler registered for the error's type, if any.

@@ -7,7 +7,9 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::error::{Error, HttpError};
-use crate::handler::{BoxFuture, CatchPanic, Handler, Middleware, Next};
+use crate::handler::{
+    BoxFuture, CatchPanic, Erased, ErasedHandler, Handler, Middleware, NeededState, Next,
+};
 use crate::method::Method;
 use crate::request::{Request, RequestHead, StateMap};
 use crate::response::{IntoResponse, Response};
@@ -24,7 +26,7 @@ use crate::type_map::TypeMap;
 /// }
 ///
 /// let router = Router::new()
-///     .get("/", |_req| async { "Hello" })
+///     .get("/", |_req: Request| async { "Hello" })
 ///     .get("/items/{id}", item)
 ///     .middleware(simmer_http::middleware::process_time);
 /// ```
@@ -38,6 +40,10 @@ pub struct Router {
     middleware: Vec<Rc<dyn Middleware>>,
     state: StateMap,
     error_handlers: TypeMap<ErrorHandler>,
+    /// The state types each handler reads, checked against `state` when serving starts.
+    needed_state: Vec<(String, NeededState)>,
+    /// Answer errors as `text/plain` messages instead of FastAPI's JSON.
+    plain_errors: bool,
 }
 
 type ErrorHandler = Rc<dyn Fn(&Error) -> Option<Response>>;
@@ -50,12 +56,12 @@ struct Route {
     pattern: String,
     /// The names of its `{param}` and `{*rest}` segments, in order.
     param_names: Vec<Rc<str>>,
-    handlers: Vec<(Method, Rc<dyn Handler>)>,
+    handlers: Vec<(Method, Rc<dyn ErasedHandler>)>,
 }
 
 impl Route {
     /// The handler for `method`: its own, or GET's for HEAD.
-    fn handler_for(&self, method: &Method) -> Option<&Rc<dyn Handler>> {
+    fn handler_for(&self, method: &Method) -> Option<&Rc<dyn ErasedHandler>> {
         let exact = self.handlers.iter().find(|(m, _)| m == method);
         exact
             .or_else(|| self.handlers.iter().find(|(m, _)| handles(m, method)))
@@ -85,12 +91,31 @@ impl Router {
     /// empty `{}`), the same method and pattern twice, or two patterns of the same shape
     /// with different parameter names (`/items/{id}` and `/items/{key}`): all are
     /// programming errors found at start-up.
-    pub fn route(self, method: Method, pattern: &str, handler: impl Handler) -> Router {
-        self.add_route(method, pattern, Rc::new(handler))
+    /// A handler whose arguments read router state ([`crate::extract::State`]) needs
+    /// that state registered by the time the router serves: [`crate::Server::serve`]
+    /// fails otherwise, naming the type and the route.
+    pub fn route<Args: 'static, H: Handler<Args>>(
+        mut self,
+        method: Method,
+        pattern: &str,
+        handler: H,
+    ) -> Router {
+        let mut needed = Vec::new();
+        H::needed_state(&mut needed);
+        for state in needed {
+            self.needed_state
+                .push((format!("{method} {pattern}"), state));
+        }
+        self.add_route(method, pattern, Rc::new(Erased::new(handler)))
     }
 
     /// The body of [`Router::route`], compiled once rather than once per handler type.
-    fn add_route(mut self, method: Method, pattern: &str, handler: Rc<dyn Handler>) -> Router {
+    fn add_route(
+        mut self,
+        method: Method,
+        pattern: &str,
+        handler: Rc<dyn ErasedHandler>,
+    ) -> Router {
         let segments = parse_pattern(pattern).unwrap_or_else(|e| panic!("route {pattern:?}: {e}"));
         let param_names: Vec<Rc<str>> = segments
             .iter()
@@ -122,27 +147,27 @@ impl Router {
     }
 
     /// `GET` (and so `HEAD`) requests for `pattern`.
-    pub fn get(self, pattern: &str, handler: impl Handler) -> Router {
+    pub fn get<Args: 'static>(self, pattern: &str, handler: impl Handler<Args>) -> Router {
         self.route(Method::Get, pattern, handler)
     }
 
     /// `POST` requests for `pattern`.
-    pub fn post(self, pattern: &str, handler: impl Handler) -> Router {
+    pub fn post<Args: 'static>(self, pattern: &str, handler: impl Handler<Args>) -> Router {
         self.route(Method::Post, pattern, handler)
     }
 
     /// `PUT` requests for `pattern`.
-    pub fn put(self, pattern: &str, handler: impl Handler) -> Router {
+    pub fn put<Args: 'static>(self, pattern: &str, handler: impl Handler<Args>) -> Router {
         self.route(Method::Put, pattern, handler)
     }
 
     /// `DELETE` requests for `pattern`.
-    pub fn delete(self, pattern: &str, handler: impl Handler) -> Router {
+    pub fn delete<Args: 'static>(self, pattern: &str, handler: impl Handler<Args>) -> Router {
         self.route(Method::Delete, pattern, handler)
     }
 
     /// `PATCH` requests for `pattern`.
-    pub fn patch(self, pattern: &str, handler: impl Handler) -> Router {
+    pub fn patch<Args: 'static>(self, pattern: &str, handler: impl Handler<Args>) -> Router {
         self.route(Method::Patch, pattern, handler)
     }
 
@@ -173,6 +198,31 @@ impl Router {
         self
     }
 
+    /// Answers errors (404, 405, 422, handler `HttpError`s…) with their message as
+    /// `text/plain`, as simmer did before, instead of FastAPI's `{"detail": …}` JSON.
+    pub fn plain_errors(mut self) -> Router {
+        self.plain_errors = true;
+        self
+    }
+
+    /// Checks that the router can serve: every state type a handler reads was
+    /// registered. The error names the type and the route. [`crate::Server::serve`]
+    /// calls it; call it yourself to fail earlier.
+    pub fn check(&self) -> Result<(), std::io::Error> {
+        for (route, (type_id, type_name)) in &self.needed_state {
+            if self.state.get(type_id).is_none() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "route {route} reads State<{type_name}>, but the router has no state of \
+                         that type: add it with Router::state"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The routes as `METHOD pattern` lines, for start-up banners.
     pub fn describe(&self) -> Vec<String> {
         self.routes
@@ -185,14 +235,17 @@ impl Router {
             .collect()
     }
 
-    pub(crate) fn into_app(self) -> Rc<App> {
-        Rc::new(App {
+    /// The router ready to serve, after [`Router::check`].
+    pub(crate) fn into_app(self) -> std::io::Result<Rc<App>> {
+        self.check()?;
+        Ok(Rc::new(App {
             routes: self.routes,
             tree: self.tree,
             middleware: self.middleware,
             state: Rc::new(self.state),
             error_handlers: self.error_handlers,
-        })
+            plain_errors: self.plain_errors,
+        }))
     }
 }
 
@@ -211,11 +264,12 @@ pub(crate) struct App {
     middleware: Vec<Rc<dyn Middleware>>,
     pub(crate) state: Rc<StateMap>,
     error_handlers: TypeMap<ErrorHandler>,
+    plain_errors: bool,
 }
 
 /// What routing found for a request.
 enum Routed<'a> {
-    Found(&'a Rc<dyn Handler>, Params),
+    Found(&'a Rc<dyn ErasedHandler>, Params),
     NotFound,
     MethodNotAllowed(String),
 }
@@ -252,11 +306,11 @@ impl App {
                 Rc::clone(handler)
             }
             Routed::NotFound => {
-                return HttpError::new(404, "Not Found").into_response();
+                return self.error_response(HttpError::new(404, "Not Found"));
             }
             Routed::MethodNotAllowed(allow) => {
-                return HttpError::new(405, "Method Not Allowed")
-                    .into_response()
+                return self
+                    .error_response(HttpError::new(405, "Method Not Allowed"))
                     .with_header("allow", allow);
             }
         };
@@ -265,7 +319,7 @@ impl App {
             Ok(response) => self.answer_errors(response, &what),
             Err(message) => {
                 eprintln!("simmer-http: handler for {what} panicked: {message}");
-                HttpError::new(500, "Internal Server Error").into_response()
+                self.error_response(HttpError::new(500, "Internal Server Error"))
             }
         }
     }
@@ -283,9 +337,25 @@ impl App {
         if error.downcast_ref::<HttpError>().is_none() {
             // Details go to the log; the client gets a plain 500.
             eprintln!("simmer-http: handler for {what} failed: {error}");
-            return HttpError::new(500, "Internal Server Error").into_response();
+            return self.error_response(HttpError::new(500, "Internal Server Error"));
+        }
+        if self.plain_errors {
+            if let Some(http) = error.downcast_ref::<HttpError>() {
+                let mut text = http.to_text_response();
+                text.headers = std::mem::take(&mut response.headers);
+                return text;
+            }
         }
         response
+    }
+
+    /// The answer for an error the router itself raises, in the router's format.
+    pub(crate) fn error_response(&self, error: HttpError) -> Response {
+        if self.plain_errors {
+            error.to_text_response()
+        } else {
+            error.into_response()
+        }
     }
 
     fn route(&self, req: &Request) -> Routed<'_> {

@@ -77,7 +77,7 @@ impl Server {
         router: Router,
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
-        let shared = Rc::new(Shared::new(self.config, router.into_app()));
+        let shared = Rc::new(Shared::new(self.config, router.into_app()?));
         let mut shutdown = pin!(shutdown);
         let listener = self.listener;
         loop {

@@ -9,7 +9,7 @@ use support::{exchange, read_response, read_to_close, serve, serve_with, status_
 
 fn app() -> Router {
     Router::new()
-        .get("/", |_r| async { "root" })
+        .get("/", || async { "root" })
         .post("/echo", |mut req: Request| async move { req.body().await })
 }
 

@@ -7,8 +7,8 @@ use support::{serve, status_of};
 
 fn app() -> Router {
     Router::new()
-        .get("/", |_r| async { "root" })
-        .post("/", |_r| async { "posted" })
+        .get("/", || async { "root" })
+        .post("/", || async { "posted" })
         .post("/echo", |mut req: simmer::http::Request| async move {
             req.body().await
         })
