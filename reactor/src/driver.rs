@@ -204,7 +204,7 @@ impl Inner {
         let fired = self
             .timers
             .borrow_mut()
-            .fire_expired(Instant::now(), &mut to_wake);
+            .fire_expired_late(Instant::now(), &mut to_wake, report::timer_lateness);
         report::timers_fired(fired as u64);
         self.wake_all(to_wake, WakeSource::Timer);
     }
