@@ -322,6 +322,7 @@ pub fn router(upstream: String, db: Database) -> Router {
         .get("/stats", stats)
         .get("/db-data", db_data)
         .get("/items", items)
+        .metrics("/metrics")
         .state(Tour {
             client: Client::new(),
             db,

@@ -27,16 +27,31 @@ fn a_blocking_poll_shows_in_loop_delay_and_timer_lateness() {
     let s = rt.stats();
     assert!(s.loop_delay.count() >= 2, "{:?}", s.loop_delay);
     // The coarse clock reads at most one tick (≤ 4 ms) short.
-    assert!(s.loop_delay.max() >= Duration::from_millis(70), "{}", s.loop_delay);
-    assert!(s.poll_duration.max() >= Duration::from_millis(70), "{}", s.poll_duration);
+    assert!(
+        s.loop_delay.max() >= Duration::from_millis(70),
+        "{}",
+        s.loop_delay
+    );
+    assert!(
+        s.poll_duration.max() >= Duration::from_millis(70),
+        "{}",
+        s.poll_duration
+    );
     assert_eq!(s.poll_duration.count(), s.polls);
     // The 5 ms timer came due while the loop was blocked until about 81 ms.
     assert_eq!(s.timer_lateness.count(), s.timers_fired);
-    assert!(s.timer_lateness.max() >= Duration::from_millis(60), "{}", s.timer_lateness);
+    assert!(
+        s.timer_lateness.max() >= Duration::from_millis(60),
+        "{}",
+        s.timer_lateness
+    );
     assert!(s.wake_to_poll.count() >= 3, "{}", s.wake_to_poll);
     // Quantiles are ordered and bounded by the maximum.
     let h = &s.loop_delay;
-    assert!(h.p50() <= h.p90() && h.p90() <= h.p99() && h.p99() <= h.max(), "{h}");
+    assert!(
+        h.p50() <= h.p90() && h.p90() <= h.p99() && h.p99() <= h.max(),
+        "{h}"
+    );
 }
 
 #[test]

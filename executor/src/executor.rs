@@ -30,11 +30,11 @@ use crate::clock::{coarse_now, resolution};
 use crate::config::{Config, SlowPoll};
 use crate::coop;
 use crate::join::JoinHandle;
+use crate::live_tasks::{LiveTask, Queued, TaskInfo};
 use crate::offload::Pool;
 use crate::park::Park;
 use crate::shared::Shared;
 use crate::stats::{bump, register, Counters, LoopStats, Stats};
-use crate::live_tasks::{LiveTask, Queued, TaskInfo};
 use crate::task::{TaskName, TaskRef, ABORTED, COMPLETE, HAS_HANDLE, REF_ONE, RUNNING, SCHEDULED};
 use crate::trace::{Tracer, WakeSource};
 

@@ -39,14 +39,14 @@ mod yield_now;
 
 pub use config::{Config, SlowPoll, SlowPollHook};
 pub use executor::{
-    describe_current_poll, in_runtime, recent_slow_polls, report, spawn, spawn_named, stats,
-    tasks, Executor,
+    describe_current_poll, in_runtime, recent_slow_polls, report, spawn, spawn_named, stats, tasks,
+    Executor,
 };
-pub use histogram::{Histogram, BUCKETS as HISTOGRAM_BUCKETS};
+pub use histogram::{Histogram, Recorder, BUCKETS as HISTOGRAM_BUCKETS};
 pub use join::{JoinError, JoinHandle};
+pub use live_tasks::TaskInfo;
 pub use offload::{offload, Offload};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
-pub use live_tasks::TaskInfo;
 pub use stats::{stats_all_loops, Stats};
 pub use trace::{WakeSource, MAX_EVENTS as MAX_TRACE_EVENTS};
 pub use yield_now::{yield_now, YieldNow};

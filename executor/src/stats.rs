@@ -102,7 +102,8 @@ impl LoopStats {
             tasks_alive: spawned.saturating_sub(c.tasks_finished.load(Relaxed)),
             polls: c.polls.load(Relaxed),
             local_wakes: c.local_wakes.load(Relaxed),
-            remote_wakes: c.remote_wakes.load(Relaxed) + self.shared.remote_main_wakes.load(Relaxed),
+            remote_wakes: c.remote_wakes.load(Relaxed)
+                + self.shared.remote_main_wakes.load(Relaxed),
             unparks: self.shared.unparks.load(Relaxed),
             io_events: c.io_events.load(Relaxed),
             timers_fired: c.timers_fired.load(Relaxed),
