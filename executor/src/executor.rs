@@ -37,6 +37,7 @@ use crate::shared::Shared;
 use crate::stats::{bump, register, Counters, LoopStats, Stats};
 use crate::task::{TaskName, TaskRef, ABORTED, COMPLETE, HAS_HANDLE, REF_ONE, RUNNING, SCHEDULED};
 use crate::trace::{Tracer, WakeSource};
+use crate::watch::{LoopEvent, LoopEventKind, Ring};
 
 /// Slow polls kept for [`recent_slow_polls`].
 const RECENT_SLOW_POLLS: usize = 16;
@@ -74,6 +75,11 @@ pub(crate) struct Core {
     slow_poll_ns: u64,
     /// Trace recorder, when tracing is on.
     tracer: Option<Tracer>,
+    /// Ring of recent polls and wakes, once a viewer asked for it (`watch_events`).
+    ring: RefCell<Option<Ring>>,
+    /// Tracing is on or the ring is: polls and wakes are recorded. One flag, so that
+    /// with neither the loop pays one branch per poll.
+    recording: Cell<bool>,
     /// Next task number (0 is the `block_on` future).
     next_id: Cell<u64>,
     /// Coarse time at the end of the last poll or park: the start of the next poll.
@@ -120,7 +126,9 @@ impl Executor {
                 stats,
                 config,
                 slow_poll_ns,
+                recording: Cell::new(tracer.is_some()),
                 tracer,
+                ring: RefCell::new(None),
                 next_id: Cell::new(1),
                 clock: Cell::new(0),
                 park_returned: Cell::new(0),
@@ -247,15 +255,40 @@ impl Core {
 
     /// Polls with a fresh coop budget, times the poll, and reports it if slow.
     fn timed_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
-        let id = task.map_or(0, |t| t.header().id);
-        // With tracing off, this branch is all the tracing costs.
-        if let Some(tracer) = &self.tracer {
-            let start = tracer.now();
-            let result = self.measured_poll(task, poll);
-            tracer.poll(id, start);
-            return result;
+        // With tracing and watching off, this branch is all they cost.
+        if self.recording.get() {
+            return self.recorded_poll(task, poll);
         }
         self.measured_poll(task, poll)
+    }
+
+    /// A poll recorded in the trace and the watch ring, whichever is on.
+    #[inline(never)]
+    fn recorded_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
+        let id = task.map_or(0, |t| t.header().id);
+        let trace_start = self.tracer.as_ref().map(Tracer::now);
+        let ring_start = self.ring.borrow().as_ref().map(Ring::now_us);
+        let result = self.measured_poll(task, poll);
+        if let (Some(tracer), Some(start)) = (&self.tracer, trace_start) {
+            tracer.poll(id, start);
+        }
+        if let (Some(ring), Some(start)) = (&mut *self.ring.borrow_mut(), ring_start) {
+            let micros = ring.now_us().saturating_sub(start);
+            ring.push(id, start, LoopEventKind::Poll { micros });
+        }
+        result
+    }
+
+    /// Records a wake in the trace and the watch ring, whichever is on.
+    #[cold]
+    fn record_wake(&self, id: u64, source: WakeSource) {
+        if let Some(tracer) = &self.tracer {
+            tracer.wake(id, source);
+        }
+        if let Some(ring) = &mut *self.ring.borrow_mut() {
+            let at = ring.now_us();
+            ring.push(id, at, LoopEventKind::Wake(source));
+        }
     }
 
     fn measured_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
@@ -350,9 +383,9 @@ impl Core {
             return;
         }
         bump(&self.stats.counters.remote_wakes, n as u64);
-        if let Some(tracer) = &self.tracer {
+        if self.recording.get() {
             for queued in queue.range(before..) {
-                tracer.wake(queued.task.header().id, WakeSource::Remote);
+                self.record_wake(queued.task.header().id, WakeSource::Remote);
             }
         }
     }
@@ -517,8 +550,8 @@ pub(crate) fn enqueue_woken(task: TaskRef) {
         }
         core.push(task);
         bump(&core.stats.counters.local_wakes, 1);
-        if let Some(tracer) = &core.tracer {
-            tracer.wake(task.header().id, core.wake_source.get());
+        if core.recording.get() {
+            core.record_wake(task.header().id, core.wake_source.get());
         }
         true
     });
@@ -594,6 +627,23 @@ pub fn tasks() -> Option<Vec<TaskInfo>> {
 /// The current runtime's last few slow polls (up to 16), oldest first.
 pub fn recent_slow_polls() -> Option<Vec<SlowPoll>> {
     with_core(|core| core.recent_slow.borrow().iter().cloned().collect())
+}
+
+/// Starts keeping the current runtime's recent polls and wakes in a ring of
+/// [`crate::watch::RING`] entries (idempotent; it stays on); returns false outside a
+/// runtime. Until someone calls this, watching costs nothing.
+pub fn watch_events() -> bool {
+    with_core(|core| {
+        core.ring.borrow_mut().get_or_insert_with(Ring::new);
+        core.recording.set(true);
+    })
+    .is_some()
+}
+
+/// The polls and wakes recorded from `seq` on (or from the oldest still kept), and the
+/// `seq` to pass next time; `None` outside a runtime or before [`watch_events`].
+pub fn events_since(seq: u64) -> Option<(Vec<LoopEvent>, u64)> {
+    with_core(|core| core.ring.borrow().as_ref().map(|ring| ring.since(seq))).flatten()
 }
 
 /// True when this thread is inside a simmer `block_on`.
