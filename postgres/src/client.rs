@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::authentication::md5_hash;
 use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256, SCRAM_SHA_256};
-use postgres_protocol::message::backend::{ErrorResponseBody, Message};
+use postgres_protocol::message::backend::{CommandCompleteBody, ErrorResponseBody, Message};
 use postgres_protocol::message::frontend;
 use postgres_protocol::IsNull;
 use simmer_reactor::net::{lookup_host, TcpStream};
@@ -295,23 +295,40 @@ impl Client {
 
     async fn run(&mut self, sql: &str, params: &[&dyn ToSql]) -> Result<(Vec<Row>, u64), Error> {
         self.ready().await?;
-        let oids: Vec<Oid> = params.iter().map(|p| p.oid()).collect();
-        let key = (sql.to_string(), oids);
-        let known = self
-            .statements
-            .get(&key)
-            .map(|s| (s.name.clone(), Rc::clone(&s.columns)));
-        let name = match &known {
-            Some((name, _)) => name.clone(),
-            None => {
-                let name = format!("simmer{}", self.next_statement);
-                self.next_statement += 1;
-                frontend::parse(&name, sql, key.1.iter().copied(), &mut self.write_buf)
-                    .map_err(Error::Io)?;
-                frontend::describe(b'S', &name, &mut self.write_buf).map_err(Error::Io)?;
-                name
+        let columns = self.bind(sql, params).await?;
+        frontend::execute("", 0, &mut self.write_buf).map_err(Error::Io)?;
+        frontend::sync(&mut self.write_buf);
+        self.send().await?;
+        self.owed_syncs += 1;
+
+        let (mut rows, mut affected, mut error) = (Vec::new(), 0, None);
+        loop {
+            match self.read_message().await? {
+                Message::DataRow(body) => rows.push(Row::new(Rc::clone(&columns), body)?),
+                Message::CommandComplete(body) => affected = rows_affected(&body)?,
+                Message::ErrorResponse(body) => error = Some(db_error(&body)),
+                Message::ReadyForQuery(_) => {
+                    self.owed_syncs -= 1;
+                    break;
+                }
+                _ => {} // BindComplete, notices, parameter changes
             }
-        };
+        }
+        match error {
+            Some(e) => Err(self.failed(Error::Db(e))),
+            None => Ok((rows, affected)),
+        }
+    }
+
+    /// Prepares `sql` if this connection has not yet, then buffers a Bind of `params`
+    /// to the unnamed portal (not sent yet). Returns the result's columns.
+    pub(crate) async fn bind(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> Result<Rc<[Column]>, Error> {
+        let oids: Vec<Oid> = params.iter().map(|p| p.oid()).collect();
+        let (name, columns) = self.prepare(sql, oids).await?;
         let bound = frontend::bind(
             "",
             &name,
@@ -324,74 +341,68 @@ impl Client {
                     IsNull::Yes
                 })
             },
-            Some(1), // every result column in binary
+            // Per column: binary for the types simmer decodes, text for the others.
+            columns.iter().map(|c| c.format as i16),
             &mut self.write_buf,
         );
         if bound.is_err() {
             self.write_buf.clear();
             return Err(Error::Conversion("a parameter could not be encoded".into()));
         }
-        frontend::execute("", 0, &mut self.write_buf).map_err(Error::Io)?;
+        Ok(columns)
+    }
+
+    /// The statement's name and result columns, from the cache or from the server: a
+    /// statement's first run on a connection costs one round trip more (Parse and
+    /// Describe), so that its result formats can be chosen column by column.
+    async fn prepare(
+        &mut self,
+        sql: &str,
+        oids: Vec<Oid>,
+    ) -> Result<(String, Rc<[Column]>), Error> {
+        let key = (sql.to_string(), oids);
+        if let Some(known) = self.statements.get(&key) {
+            return Ok((known.name.clone(), Rc::clone(&known.columns)));
+        }
+        let name = format!("simmer{}", self.next_statement);
+        self.next_statement += 1;
+        frontend::parse(&name, sql, key.1.iter().copied(), &mut self.write_buf)
+            .map_err(Error::Io)?;
+        frontend::describe(b'S', &name, &mut self.write_buf).map_err(Error::Io)?;
         frontend::sync(&mut self.write_buf);
         self.send().await?;
         self.owed_syncs += 1;
-
-        let mut columns = known.map(|(_, c)| c);
-        let (mut rows, mut affected, mut error, mut parsed) = (Vec::new(), 0, None, false);
+        let (mut columns, mut error) = (None, None);
         loop {
             match self.read_message().await? {
-                Message::ParseComplete => parsed = true,
                 Message::RowDescription(body) => {
                     let described = body
                         .fields()
-                        .map(|f| {
-                            Ok(Column {
-                                name: f.name().to_string(),
-                                type_oid: f.type_oid(),
-                            })
-                        })
+                        .map(|f| Ok(Column::new(f.name().to_string(), f.type_oid())))
                         .collect::<Vec<_>>()
                         .map_err(Error::Io)?;
-                    columns = Some(described.into());
+                    columns = Some(Rc::from(described));
                 }
                 Message::NoData => columns = Some(Rc::from(Vec::new())),
-                Message::DataRow(body) => {
-                    let columns = columns
-                        .clone()
-                        .ok_or_else(|| Error::Protocol("row before its description".into()))?;
-                    rows.push(Row::new(columns, body)?);
-                }
-                Message::CommandComplete(body) => {
-                    let tag = body.tag().map_err(Error::Io)?;
-                    affected = tag
-                        .rsplit(' ')
-                        .next()
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0);
-                }
                 Message::ErrorResponse(body) => error = Some(db_error(&body)),
                 Message::ReadyForQuery(_) => {
                     self.owed_syncs -= 1;
                     break;
                 }
-                _ => {} // BindComplete, ParameterDescription, notices, parameter changes
+                _ => {} // ParseComplete, ParameterDescription, notices
             }
         }
-        if parsed {
-            if let Some(columns) = &columns {
-                self.statements.insert(
-                    key,
-                    Statement {
-                        name,
-                        columns: Rc::clone(columns),
-                    },
-                );
-            }
+        if let Some(e) = error {
+            return Err(self.failed(Error::Db(e)));
         }
-        match error {
-            Some(e) => Err(self.failed(Error::Db(e))),
-            None => Ok((rows, affected)),
-        }
+        let columns: Rc<[Column]> =
+            columns.ok_or_else(|| Error::Protocol("a statement without a description".into()))?;
+        let statement = Statement {
+            name: name.clone(),
+            columns: Rc::clone(&columns),
+        };
+        self.statements.insert(key, statement);
+        Ok((name, columns))
     }
 
     /// Notes a failure that leaves the connection unusable.
@@ -485,7 +496,17 @@ impl Drop for Transaction<'_> {
     }
 }
 
-fn db_error(body: &ErrorResponseBody) -> DbError {
+/// The count at the end of a command tag (`INSERT 0 3`, `SELECT 5`), 0 if none.
+pub(crate) fn rows_affected(body: &CommandCompleteBody) -> Result<u64, Error> {
+    let tag = body.tag().map_err(Error::Io)?;
+    Ok(tag
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0))
+}
+
+pub(crate) fn db_error(body: &ErrorResponseBody) -> DbError {
     let mut e = DbError::default();
     let mut fields = body.fields();
     while let Ok(Some(field)) = fields.next() {

@@ -19,8 +19,10 @@
 mod client;
 mod config;
 mod error;
+mod json;
 mod pool;
 mod row;
+mod text_form;
 pub mod types;
 
 pub use client::{Client, Transaction};
