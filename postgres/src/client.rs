@@ -189,6 +189,17 @@ impl Client {
         Ok(self.run(sql, params).await?.0)
     }
 
+    /// Runs `sql` and returns every row as `T` (see [`Row::deserialize`]): sqlx's
+    /// `query_as`, asyncpg's rows read into a pydantic model.
+    pub async fn query_as<T: serde::de::DeserializeOwned>(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> Result<Vec<T>, Error> {
+        let rows = self.query(sql, params).await?;
+        rows.iter().map(Row::deserialize).collect()
+    }
+
     /// Runs `sql` and returns its only row (an error for zero or several).
     pub async fn query_one(&mut self, sql: &str, params: &[&dyn ToSql]) -> Result<Row, Error> {
         let mut rows = self.query(sql, params).await?;

@@ -18,6 +18,7 @@
 
 mod client;
 mod config;
+mod de;
 mod error;
 mod json;
 mod pool;

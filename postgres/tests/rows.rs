@@ -140,3 +140,164 @@ fn select_star_of_a_table_as_a_list_of_objects() {
         );
     });
 }
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Item {
+    id: i32,
+    name: String,
+    price_cents: i64,
+    note: Option<String>,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Mood {
+    Calm,
+    Busy,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Extra {
+    a: i32,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Everything<'a> {
+    flag: bool,
+    total: i64,
+    exact: f64,
+    whole: i64,
+    label: &'a str,
+    bytes: Vec<u8>,
+    ints: Vec<Option<i32>>,
+    doc: Extra,
+    raw_doc: serde_json::Value,
+    at: String,
+    mood: Mood,
+    nothing: Option<i32>,
+    null_doc: serde_json::Value,
+}
+
+#[test]
+fn rows_into_serde_structs_and_tuples() {
+    let Some(url) = database_url() else { return };
+    rt().block_on(async {
+        let mut db = Client::connect(&url).await.unwrap();
+        db.batch_execute(
+            "DROP TYPE IF EXISTS pg_temp.mood; CREATE TYPE pg_temp.mood AS ENUM ('calm', 'busy');
+             CREATE TEMP TABLE items (id int4 PRIMARY KEY, name text NOT NULL, price_cents int8 NOT NULL, note text);
+             INSERT INTO items VALUES (1, 'green tea', 250, NULL), (2, 'oolong', 400, 'rare');",
+        )
+        .await
+        .unwrap();
+        let items: Vec<Item> = db.query_as("SELECT * FROM items ORDER BY id", &[]).await.unwrap();
+        assert_eq!(
+            items,
+            [
+                Item { id: 1, name: "green tea".into(), price_cents: 250, note: None },
+                Item { id: 2, name: "oolong".into(), price_cents: 400, note: Some("rare".into()) },
+            ]
+        );
+        // By position, borrowing text from the row.
+        let row = db.query_one("SELECT id, name FROM items WHERE id = 2", &[]).await.unwrap();
+        let (id, name): (i32, &str) = row.deserialize().unwrap();
+        assert_eq!((id, name), (2, "oolong"));
+
+        let row = db
+            .query_one(
+                "SELECT true AS flag, sum(price_cents) AS total, 2.5::numeric AS exact,
+                        42::numeric AS whole, 'tea'::varchar AS label, '\\x00ff'::bytea AS bytes,
+                        ARRAY[1, NULL]::int4[] AS ints, '{\"a\": 5}'::jsonb AS doc,
+                        '[true]'::json AS raw_doc, '2024-01-02 03:04:05+00'::timestamptz AS at,
+                        'busy'::pg_temp.mood AS mood, NULL::int4 AS nothing,
+                        NULL::jsonb AS null_doc, 'ignored' AS unused
+                 FROM items",
+                &[],
+            )
+            .await
+            .unwrap();
+        let everything: Everything = row.deserialize().unwrap();
+        assert_eq!(
+            everything,
+            Everything {
+                flag: true,
+                total: 650,
+                exact: 2.5,
+                whole: 42,
+                label: "tea",
+                bytes: vec![0, 255],
+                ints: vec![Some(1), None],
+                doc: Extra { a: 5 },
+                raw_doc: json!([true]),
+                at: "2024-01-02T03:04:05Z".into(),
+                mood: Mood::Busy,
+                nothing: None,
+                null_doc: serde_json::Value::Null,
+            }
+        );
+        assert_ne!(Mood::Calm, everything.mood);
+    });
+}
+
+#[test]
+fn a_missing_column_or_a_wrong_type_names_the_column_and_the_type() {
+    let Some(url) = database_url() else { return };
+    rt().block_on(async {
+        let mut db = Client::connect(&url).await.unwrap();
+        let err = db
+            .query_as::<Item>("SELECT 1::int4 AS id, 'tea' AS name", &[])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no column \"price_cents\"") && err.contains("its columns: id, name"),
+            "{err}"
+        );
+        let err = db
+            .query_as::<Item>(
+                "SELECT 'one' AS id, 'tea' AS name, 5::int8 AS price_cents",
+                &[],
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("column \"id\" (text)") && err.contains("expected i32"),
+            "{err}"
+        );
+        let err = db
+            .query_as::<Item>(
+                "SELECT 1::int4 AS id, 'tea' AS name, NULL::int8 AS price_cents",
+                &[],
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("column \"price_cents\" (int8)")
+                && err.contains("NULL")
+                && err.contains("Option"),
+            "{err}"
+        );
+        let err = db
+            .query_as::<Item>(
+                "SELECT 99999999999::int8 AS id, 'tea' AS name, 5::int8 AS price_cents",
+                &[],
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("column \"id\" (int8)") && err.contains("i32"),
+            "{err}"
+        );
+        let err = db
+            .query_one("SELECT 2.5::numeric AS whole", &[])
+            .await
+            .unwrap()
+            .deserialize::<(i64,)>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not an integer"), "{err}");
+    });
+}
