@@ -22,6 +22,7 @@ use simmer_reactor::time::timeout;
 use crate::config::Config;
 use crate::error::{DbError, Error};
 use crate::row::{Column, Row};
+use crate::stream::RowStream;
 use crate::types::{Oid, ToSql};
 
 /// A prepared statement the server knows by name on this connection.
@@ -35,9 +36,12 @@ struct Statement {
 pub struct Client {
     stream: TcpStream,
     read_buf: BytesMut,
-    write_buf: BytesMut,
+    pub(crate) write_buf: BytesMut,
     /// Syncs sent whose ReadyForQuery has not been read (see the module docs).
-    owed_syncs: usize,
+    pub(crate) owed_syncs: usize,
+    /// A [`crate::RowStream`] sent an Execute and no Sync after it yet: the next
+    /// operation sends the Sync, which closes the portal, then reads up to it.
+    pub(crate) unsynced: bool,
     /// A write was interrupted, or the server failed fatally: unusable.
     broken: bool,
     /// A transaction was dropped uncommitted: roll it back before the next statement.
@@ -91,6 +95,7 @@ impl Client {
             read_buf: BytesMut::with_capacity(8192),
             write_buf: BytesMut::with_capacity(1024),
             owed_syncs: 0,
+            unsynced: false,
             broken: false,
             rollback_pending: false,
             statements: HashMap::new(),
@@ -267,14 +272,38 @@ impl Client {
         self.broken
     }
 
-    /// True if a dropped query left replies to read (they are read before the next one).
+    /// True if a dropped query or stream left replies to read (they are read, and
+    /// dropped, before the next one).
     pub fn has_pending_replies(&self) -> bool {
-        self.owed_syncs > 0
+        self.owed_syncs > 0 || self.unsynced
+    }
+
+    /// Runs `sql` and hands back its rows one at a time as they arrive, for results
+    /// too large to collect (asyncpg's cursors, tokio-postgres' `query_raw`). See
+    /// [`RowStream`]; it fetches [`RowStream::DEFAULT_FETCH`] rows per round trip.
+    pub async fn query_stream(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> Result<RowStream<'_>, Error> {
+        RowStream::start(self, sql, params, RowStream::DEFAULT_FETCH).await
+    }
+
+    /// [`Client::query_stream`], asking the server for `rows_per_fetch` rows at a time
+    /// (at least 1): fewer means less to throw away when the stream is dropped early,
+    /// more means fewer round trips.
+    pub async fn query_stream_fetching(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        rows_per_fetch: u32,
+    ) -> Result<RowStream<'_>, Error> {
+        RowStream::start(self, sql, params, rows_per_fetch).await
     }
 
     /// Whether the server has closed an idle connection (a non-blocking read probe).
     pub(crate) fn closed_by_server(&self) -> bool {
-        if self.owed_syncs > 0 || !self.read_buf.is_empty() {
+        if self.owed_syncs > 0 || self.unsynced || !self.read_buf.is_empty() {
             return false;
         }
         let mut probe = [0u8; 1];
@@ -286,11 +315,20 @@ impl Client {
     }
 
     /// Brings the connection back in step before a new request.
-    async fn ready(&mut self) -> Result<(), Error> {
+    pub(crate) async fn ready(&mut self) -> Result<(), Error> {
         if self.broken {
             return Err(Error::Io(std::io::Error::other(
                 "the connection was broken by an earlier failure",
             )));
+        }
+        if self.unsynced {
+            // A stream was dropped before its end: its Sync makes the server close the
+            // portal (the rows it has not sent are never sent); the rows already on
+            // their way are read and dropped below.
+            frontend::sync(&mut self.write_buf);
+            self.send().await?;
+            self.unsynced = false;
+            self.owed_syncs += 1;
         }
         while self.owed_syncs > 0 {
             if let Message::ReadyForQuery(_) = self.read_message().await? {
@@ -417,7 +455,7 @@ impl Client {
     }
 
     /// Notes a failure that leaves the connection unusable.
-    fn failed(&mut self, e: Error) -> Error {
+    pub(crate) fn failed(&mut self, e: Error) -> Error {
         if e.breaks_connection() {
             self.broken = true;
         }
@@ -426,7 +464,7 @@ impl Client {
 
     /// Writes the buffered messages. Marked broken while writing: a write cut short
     /// (the future dropped) would leave half a message on the wire.
-    async fn send(&mut self) -> Result<(), Error> {
+    pub(crate) async fn send(&mut self) -> Result<(), Error> {
         self.broken = true;
         let result = self.stream.write_all(&self.write_buf).await;
         self.write_buf.clear();
@@ -435,7 +473,7 @@ impl Client {
         Ok(())
     }
 
-    async fn read_message(&mut self) -> Result<Message, Error> {
+    pub(crate) async fn read_message(&mut self) -> Result<Message, Error> {
         loop {
             match Message::parse(&mut self.read_buf) {
                 Ok(Some(message)) => return Ok(message),
