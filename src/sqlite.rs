@@ -32,7 +32,7 @@ pub fn row_to_json(row: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
             ValueRef::Real(x) => Number::from_f64(x).map_or(Value::Null, Value::Number),
             ValueRef::Text(bytes) => Value::String(
                 std::str::from_utf8(bytes)
-                    .map_err(|e| rusqlite::Error::Utf8Error(e))?
+                    .map_err(rusqlite::Error::Utf8Error)?
                     .to_string(),
             ),
             ValueRef::Blob(bytes) => Value::String(base64(bytes)),
