@@ -34,14 +34,14 @@ mod shared;
 mod stats;
 mod task;
 mod trace;
-pub mod watch;
 mod waker;
+pub mod watch;
 mod yield_now;
 
 pub use config::{Config, SlowPoll, SlowPollHook};
 pub use executor::{
-    describe_current_poll, events_since, in_runtime, recent_slow_polls, report, spawn,
-    spawn_named, stats, tasks, watch_events, Executor,
+    describe_current_poll, events_since, in_runtime, recent_slow_polls, report, spawn, spawn_named,
+    stats, tasks, watch_events, Executor,
 };
 pub use histogram::{Histogram, Recorder, BUCKETS as HISTOGRAM_BUCKETS};
 pub use join::{JoinError, JoinHandle};
@@ -49,6 +49,6 @@ pub use live_tasks::TaskInfo;
 pub use offload::{offload, Offload};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
 pub use stats::{stats_all_loops, Stats};
-pub use watch::{LoopEvent, LoopEventKind};
 pub use trace::{WakeSource, MAX_EVENTS as MAX_TRACE_EVENTS};
+pub use watch::{LoopEvent, LoopEventKind};
 pub use yield_now::{yield_now, YieldNow};

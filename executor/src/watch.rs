@@ -104,6 +104,9 @@ mod tests {
         assert_eq!(events[0].seq, 10);
         assert_eq!(next, RING as u64 + 10);
         let (events, _) = ring.since(next - 3);
-        assert_eq!(events.iter().map(|e| e.task).collect::<Vec<_>>(), [4103, 4104, 4105]);
+        assert_eq!(
+            events.iter().map(|e| e.task).collect::<Vec<_>>(),
+            [4103, 4104, 4105]
+        );
     }
 }
