@@ -43,6 +43,7 @@ mod extract_serde;
 mod handler;
 mod inline_vec;
 mod method;
+pub mod metrics;
 pub mod middleware;
 mod parse;
 pub mod percent;

@@ -3,14 +3,18 @@
 //! middleware around everything; errors and panics turned into responses.
 
 use std::any::{Any, TypeId};
+use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::error::{Error, HttpError};
 use crate::handler::{
     BoxFuture, CatchPanic, Erased, ErasedHandler, Handler, Middleware, NeededState, Next,
 };
 use crate::method::Method;
+use crate::metrics::{method_index, RouteMetrics};
 use crate::request::{Request, RequestHead, StateMap};
 use crate::response::{IntoResponse, Response};
 use crate::route_tree::{parse_pattern, Captures, Node, Segment};
@@ -44,6 +48,8 @@ pub struct Router {
     needed_state: Vec<(String, NeededState)>,
     /// Answer errors as `text/plain` messages instead of FastAPI's JSON.
     plain_errors: bool,
+    /// Count requests per route for `/metrics` (set by `Router::metrics`).
+    pub(crate) count_requests: bool,
 }
 
 type ErrorHandler = Rc<dyn Fn(&Error) -> Option<Response>>;
@@ -238,7 +244,11 @@ impl Router {
     /// The router ready to serve, after [`Router::check`].
     pub(crate) fn into_app(self) -> std::io::Result<Rc<App>> {
         self.check()?;
+        let metrics = self
+            .count_requests
+            .then(|| RouteMetrics::register(self.routes.iter().map(|r| r.pattern.as_str())));
         Ok(Rc::new(App {
+            metrics,
             routes: self.routes,
             tree: self.tree,
             middleware: self.middleware,
@@ -265,11 +275,14 @@ pub(crate) struct App {
     pub(crate) state: Rc<StateMap>,
     error_handlers: TypeMap<ErrorHandler>,
     plain_errors: bool,
+    /// Per-route request counters, when `/metrics` is served.
+    metrics: Option<Arc<RouteMetrics>>,
 }
 
 /// What routing found for a request.
 enum Routed<'a> {
-    Found(&'a Rc<dyn ErasedHandler>, Params),
+    /// The handler, the parameters and the route's index.
+    Found(&'a Rc<dyn ErasedHandler>, Params, usize),
     NotFound,
     MethodNotAllowed(String),
 }
@@ -299,10 +312,28 @@ impl App {
         }
     }
 
-    async fn endpoint(self: Rc<Self>, mut req: Request) -> Response {
+    async fn endpoint(self: Rc<Self>, req: Request) -> Response {
+        let Some(metrics) = self.metrics.clone() else {
+            return self.dispatch(req, &Cell::new(None)).await;
+        };
+        let (started, method) = (Instant::now(), method_index(req.method()));
+        let route = Cell::new(None);
+        let response = self.dispatch(req, &route).await;
+        metrics.record(
+            route.get(),
+            method,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+        response
+    }
+
+    /// Routes and runs the handler; `route` learns the matched route's index.
+    async fn dispatch(self: Rc<Self>, mut req: Request, route: &Cell<Option<usize>>) -> Response {
         let handler = match self.route(&req) {
-            Routed::Found(handler, params) => {
+            Routed::Found(handler, params, id) => {
                 req.set_params(params);
+                route.set(Some(id));
                 Rc::clone(handler)
             }
             Routed::NotFound => {
@@ -359,7 +390,10 @@ impl App {
     }
 
     fn route(&self, req: &Request) -> Routed<'_> {
-        let path = req.path().strip_prefix('/').unwrap_or(req.path());
+        // `*` (OPTIONS) and `host:port` (CONNECT) name no resource here.
+        let Some(path) = req.path().strip_prefix('/') else {
+            return Routed::NotFound;
+        };
         let mut allowed: Vec<&Method> = Vec::new();
         let mut found = None;
         self.tree
@@ -367,7 +401,7 @@ impl App {
                 let route = &self.routes[id];
                 match route.handler_for(req.method()) {
                     Some(handler) => {
-                        found = Some((handler, route.params(captures)));
+                        found = Some((handler, route.params(captures), id));
                         true
                     }
                     None => {
@@ -377,7 +411,7 @@ impl App {
                 }
             });
         match found {
-            Some((handler, params)) => Routed::Found(handler, params),
+            Some((handler, params, id)) => Routed::Found(handler, params, id),
             None if allowed.is_empty() => Routed::NotFound,
             None => Routed::MethodNotAllowed(allow_header(&allowed)),
         }
