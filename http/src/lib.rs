@@ -38,6 +38,7 @@ mod error;
 mod handler;
 mod inline_vec;
 mod method;
+pub mod metrics;
 pub mod middleware;
 mod parse;
 pub mod percent;

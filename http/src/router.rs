@@ -3,12 +3,16 @@
 //! middleware around everything; errors and panics turned into responses.
 
 use std::any::{Any, TypeId};
+use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::error::{Error, HttpError};
 use crate::handler::{BoxFuture, CatchPanic, Handler, Middleware, Next};
 use crate::method::Method;
+use crate::metrics::{method_index, RouteMetrics};
 use crate::request::{Request, RequestHead, StateMap};
 use crate::response::{IntoResponse, Response};
 use crate::route_tree::{parse_pattern, Captures, Node, Segment};
@@ -39,6 +43,8 @@ pub struct Router {
     middleware: Vec<Rc<dyn Middleware>>,
     state: StateMap,
     error_handlers: TypeMap<ErrorHandler>,
+    /// Count requests per route for `/metrics` (set by `Router::metrics`).
+    pub(crate) count_requests: bool,
 }
 
 type ErrorHandler = Rc<dyn Fn(&Error) -> Option<Response>>;
@@ -190,7 +196,11 @@ impl Router {
     }
 
     pub(crate) fn into_app(self) -> Rc<App> {
+        let metrics = self
+            .count_requests
+            .then(|| RouteMetrics::register(self.routes.iter().map(|r| r.pattern.as_str())));
         Rc::new(App {
+            metrics,
             routes: self.routes,
             tree: self.tree,
             literals: self.literals,
@@ -217,11 +227,14 @@ pub(crate) struct App {
     middleware: Vec<Rc<dyn Middleware>>,
     pub(crate) state: Rc<StateMap>,
     error_handlers: TypeMap<ErrorHandler>,
+    /// Per-route request counters, when `/metrics` is served.
+    metrics: Option<Arc<RouteMetrics>>,
 }
 
 /// What routing found for a request.
 enum Routed<'a> {
-    Found(&'a Rc<dyn Handler>, Params),
+    /// The handler, the parameters and the route's index.
+    Found(&'a Rc<dyn Handler>, Params, usize),
     NotFound,
     MethodNotAllowed(String),
 }
@@ -230,11 +243,13 @@ impl App {
     /// Runs the request through every middleware layer and the router. Without
     /// middleware the router's future is awaited in place, not boxed, and a panic in
     /// the handler is caught once, by the connection (a second `catch_unwind` here was
-    /// 2.5% of a pipelined request's instructions); with middleware it is caught here,
-    /// so the layers see the 500.
+    /// 2.5% of a pipelined request's instructions); with middleware (or metrics) it is
+    /// caught here, so the layers (and the counters) see the 500.
     pub(crate) async fn handle(self: &Rc<Self>, req: Request) -> Response {
         if self.middleware.is_empty() {
-            Rc::clone(self).endpoint(req, false).await
+            // Metrics count a panic's 500, so with metrics on it is caught here.
+            let catch_panics = self.metrics.is_some();
+            Rc::clone(self).endpoint(req, catch_panics).await
         } else {
             self.run_from(0, req).await
         }
@@ -254,10 +269,33 @@ impl App {
         }
     }
 
-    async fn endpoint(self: Rc<Self>, mut req: Request, catch_panics: bool) -> Response {
+    async fn endpoint(self: Rc<Self>, req: Request, catch_panics: bool) -> Response {
+        let Some(metrics) = self.metrics.clone() else {
+            return self.dispatch(req, &Cell::new(None), catch_panics).await;
+        };
+        let (started, method) = (Instant::now(), method_index(req.method()));
+        let route = Cell::new(None);
+        let response = self.dispatch(req, &route, catch_panics).await;
+        metrics.record(
+            route.get(),
+            method,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+        response
+    }
+
+    /// Routes and runs the handler; `route` learns the matched route's index.
+    async fn dispatch(
+        self: Rc<Self>,
+        mut req: Request,
+        route: &Cell<Option<usize>>,
+        catch_panics: bool,
+    ) -> Response {
         let handler = match self.route(&req) {
-            Routed::Found(handler, params) => {
+            Routed::Found(handler, params, id) => {
                 req.set_params(params);
+                route.set(Some(id));
                 Rc::clone(handler)
             }
             Routed::NotFound => {
@@ -305,9 +343,9 @@ impl App {
         // A path without escapes that equals a literal-only pattern is found by
         // comparing strings, without walking the tree (the tree would find the same
         // route first: literals beat parameters at every segment).
-        if let Some(route) = self.literal_route(req.path()) {
+        if let Some((route, id)) = self.literal_route(req.path()) {
             if let Some(handler) = route.handler_for(req.method()) {
-                return Routed::Found(handler, Params::new());
+                return Routed::Found(handler, Params::new(), id);
             }
         }
         // `*` (OPTIONS) and `host:port` (CONNECT) name no resource here.
@@ -321,7 +359,7 @@ impl App {
                 let route = &self.routes[id];
                 match route.handler_for(req.method()) {
                     Some(handler) => {
-                        found = Some((handler, route.params(captures)));
+                        found = Some((handler, route.params(captures), id));
                         true
                     }
                     None => {
@@ -331,7 +369,7 @@ impl App {
                 }
             });
         match found {
-            Some((handler, params)) => Routed::Found(handler, params),
+            Some((handler, params, id)) => Routed::Found(handler, params, id),
             None if allowed.is_empty() => Routed::NotFound,
             None => Routed::MethodNotAllowed(allow_header(&allowed)),
         }
@@ -340,12 +378,12 @@ impl App {
 
 impl App {
     /// The literal-only route whose pattern is `path`, if `path` has no `%` escapes.
-    fn literal_route(&self, path: &str) -> Option<&Route> {
+    fn literal_route(&self, path: &str) -> Option<(&Route, usize)> {
         let (_, id) = self
             .literals
             .iter()
             .find(|(pattern, _)| pattern.len() == path.len() && **pattern == *path)?;
-        (!path.contains('%')).then(|| &self.routes[*id])
+        (!path.contains('%')).then(|| (&self.routes[*id], *id))
     }
 }
 
