@@ -37,6 +37,7 @@ mod date;
 mod error;
 mod handler;
 mod inline_vec;
+mod live;
 mod method;
 pub mod metrics;
 pub mod middleware;
