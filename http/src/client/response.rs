@@ -79,33 +79,20 @@ pub(crate) async fn exchange(
     })
 }
 
-struct Head {
-    status: u16,
-    headers: Vec<(String, String)>,
-    chunked: bool,
-    length: Option<u64>,
-    keep_alive: bool,
+/// A parsed response head: what the client needs of it.
+pub(crate) struct Head {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) chunked: bool,
+    pub(crate) length: Option<u64>,
+    pub(crate) keep_alive: bool,
 }
 
 /// Reads response heads until a final (non-1xx) one.
 async fn read_head(io: &ConnIo) -> Result<Head, Failure> {
     let mut received_any = false;
     loop {
-        let parsed = io.with_unread(|buf| {
-            let mut headers = [httparse::EMPTY_HEADER; 64];
-            let mut response = httparse::Response::new(&mut headers);
-            match response.parse(buf) {
-                Ok(httparse::Status::Complete(len)) => (len, Some(head_of(&response))),
-                Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
-                    (0, Some(Err(malformed("response head larger than 64 KiB"))))
-                }
-                Ok(httparse::Status::Partial) => (0, None),
-                Err(e) => (
-                    0,
-                    Some(Err(malformed(&format!("invalid response head: {e}")))),
-                ),
-            }
-        });
+        let parsed = io.with_unread(parse_head);
         match parsed {
             Some(Ok(head)) if (100..200).contains(&head.status) && head.status != 101 => continue,
             Some(Ok(head)) => return Ok(head),
@@ -128,6 +115,24 @@ async fn read_head(io: &ConnIo) -> Result<Head, Failure> {
             Err(e) if !received_any => return Err(Failure::BeforeReply(ClientError::Io(e))),
             Err(e) => return Err(Failure::Other(ClientError::Io(e))),
         }
+    }
+}
+
+/// Looks for a response head at the start of `buf`: the bytes it takes and the head
+/// (or why it is malformed), or `None` while more bytes are needed.
+pub(crate) fn parse_head(buf: &[u8]) -> (usize, Option<Result<Head, ClientError>>) {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => (len, Some(head_of(&response))),
+        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
+            (0, Some(Err(malformed("response head larger than 64 KiB"))))
+        }
+        Ok(httparse::Status::Partial) => (0, None),
+        Err(e) => (
+            0,
+            Some(Err(malformed(&format!("invalid response head: {e}")))),
+        ),
     }
 }
 
