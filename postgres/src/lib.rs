@@ -19,6 +19,8 @@
 mod client;
 mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod pool;
 mod row;
 pub mod types;
