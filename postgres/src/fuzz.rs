@@ -8,12 +8,12 @@ use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::message::backend::Message;
 
-use crate::client::{db_error, next_message};
+use crate::client::{db_error, next_message, rows_affected};
 use crate::row::{Column, Row};
 
 /// Reads backend messages from `bytes` until they end or one is unreadable, handling
-/// each as a query does (row descriptions, rows and every value type, command tags,
-/// errors). Returns how many messages were read; never panics on any input.
+/// each as a query does (row descriptions, rows and every value type, rows as JSON,
+/// command tags, errors). Returns how many messages were read; never panics on any input.
 pub fn read_messages(bytes: &[u8]) -> usize {
     let mut buf = BytesMut::from(bytes);
     let mut columns: Rc<[Column]> = Rc::from(Vec::new());
@@ -24,12 +24,7 @@ pub fn read_messages(bytes: &[u8]) -> usize {
             Message::RowDescription(body) => {
                 let described: Result<Vec<Column>, _> = body
                     .fields()
-                    .map(|f| {
-                        Ok(Column {
-                            name: f.name().to_string(),
-                            type_oid: f.type_oid(),
-                        })
-                    })
+                    .map(|f| Ok(Column::new(f.name().to_string(), f.type_oid())))
                     .collect();
                 if let Ok(described) = described {
                     columns = described.into();
@@ -41,7 +36,7 @@ pub fn read_messages(bytes: &[u8]) -> usize {
                 }
             }
             Message::CommandComplete(body) => {
-                let _ = body.tag();
+                let _ = rows_affected(&body);
             }
             Message::ErrorResponse(body) => {
                 let _ = db_error(&body);
@@ -77,4 +72,5 @@ fn read_every_value(row: &Row) {
         let _ = row.get::<Option<String>>(i);
     }
     let _ = row.get::<i32>("id");
+    let _ = row.to_json();
 }

@@ -18,11 +18,15 @@
 
 mod client;
 mod config;
+mod de;
 mod error;
 #[doc(hidden)]
 pub mod fuzz;
+mod json;
 mod pool;
 mod row;
+mod stream;
+mod text_form;
 pub mod types;
 
 pub use client::{Client, Transaction};
@@ -30,4 +34,5 @@ pub use config::Config;
 pub use error::{DbError, Error};
 pub use pool::{Pool, PoolBuilder, PooledClient};
 pub use row::{Column, Row, RowIndex};
+pub use stream::RowStream;
 pub use types::{FromSql, ToSql};
