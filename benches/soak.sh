@@ -9,6 +9,7 @@
 #
 #   bash benches/soak.sh                    # 20 minutes
 #   DURATION=120 INTERVAL=10 bash benches/soak.sh
+#   BIN=target/release/examples/backend bash benches/soak.sh   # no build first
 #
 # Targets: RSS within 5% of its value after the first minute, fds back to their idle
 # count, zero unexpected errors (wrk socket errors or non-2xx, soak_load.py's count).
@@ -22,8 +23,12 @@ ADDR=${ADDR:-127.0.0.1:18090}
 OUT=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
 
-cargo build --release --quiet --example backend
-target/release/examples/backend --addr "$ADDR" --header-timeout-ms 2000 \
+# BIN: an already built backend (skips the build).
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet --example backend
+  BIN=target/release/examples/backend
+fi
+"$BIN" --addr "$ADDR" --header-timeout-ms 2000 \
   >"$OUT/server.out" 2>"$OUT/server.err" &
 PID=$!
 for _ in $(seq 100); do
