@@ -41,6 +41,7 @@ mod handler;
 pub mod health;
 mod inline_vec;
 mod method;
+pub mod metrics;
 pub mod middleware;
 mod parse;
 pub mod percent;

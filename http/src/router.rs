@@ -3,12 +3,16 @@
 //! middleware around everything; errors and panics turned into responses.
 
 use std::any::{Any, TypeId};
+use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::error::{Error, HttpError};
 use crate::handler::{BoxFuture, CatchPanic, Handler, Middleware, Next};
 use crate::method::Method;
+use crate::metrics::{method_index, RouteMetrics};
 use crate::request::{Request, RequestHead, StateMap};
 use crate::response::{IntoResponse, Response};
 use crate::route_tree::{parse_pattern, Captures, Node, Segment};
@@ -38,6 +42,8 @@ pub struct Router {
     middleware: Vec<Rc<dyn Middleware>>,
     state: StateMap,
     error_handlers: TypeMap<ErrorHandler>,
+    /// Count requests per route for `/metrics` (set by `Router::metrics`).
+    pub(crate) count_requests: bool,
 }
 
 type ErrorHandler = Rc<dyn Fn(&Error) -> Option<Response>>;
@@ -186,7 +192,11 @@ impl Router {
     }
 
     pub(crate) fn into_app(self) -> Rc<App> {
+        let metrics = self
+            .count_requests
+            .then(|| RouteMetrics::register(self.routes.iter().map(|r| r.pattern.as_str())));
         Rc::new(App {
+            metrics,
             routes: self.routes,
             tree: self.tree,
             middleware: self.middleware,
@@ -211,11 +221,14 @@ pub(crate) struct App {
     middleware: Vec<Rc<dyn Middleware>>,
     pub(crate) state: Rc<StateMap>,
     error_handlers: TypeMap<ErrorHandler>,
+    /// Per-route request counters, when `/metrics` is served.
+    metrics: Option<Arc<RouteMetrics>>,
 }
 
 /// What routing found for a request.
 enum Routed<'a> {
-    Found(&'a Rc<dyn Handler>, Params),
+    /// The handler, the parameters and the route's index.
+    Found(&'a Rc<dyn Handler>, Params, usize),
     NotFound,
     MethodNotAllowed(String),
 }
@@ -245,10 +258,28 @@ impl App {
         }
     }
 
-    async fn endpoint(self: Rc<Self>, mut req: Request) -> Response {
+    async fn endpoint(self: Rc<Self>, req: Request) -> Response {
+        let Some(metrics) = self.metrics.clone() else {
+            return self.dispatch(req, &Cell::new(None)).await;
+        };
+        let (started, method) = (Instant::now(), method_index(req.method()));
+        let route = Cell::new(None);
+        let response = self.dispatch(req, &route).await;
+        metrics.record(
+            route.get(),
+            method,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+        response
+    }
+
+    /// Routes and runs the handler; `route` learns the matched route's index.
+    async fn dispatch(self: Rc<Self>, mut req: Request, route: &Cell<Option<usize>>) -> Response {
         let handler = match self.route(&req) {
-            Routed::Found(handler, params) => {
+            Routed::Found(handler, params, id) => {
                 req.set_params(params);
+                route.set(Some(id));
                 Rc::clone(handler)
             }
             Routed::NotFound => {
@@ -300,7 +331,7 @@ impl App {
                 let route = &self.routes[id];
                 match route.handler_for(req.method()) {
                     Some(handler) => {
-                        found = Some((handler, route.params(captures)));
+                        found = Some((handler, route.params(captures), id));
                         true
                     }
                     None => {
@@ -310,7 +341,7 @@ impl App {
                 }
             });
         match found {
-            Some((handler, params)) => Routed::Found(handler, params),
+            Some((handler, params, id)) => Routed::Found(handler, params, id),
             None if allowed.is_empty() => Routed::NotFound,
             None => Routed::MethodNotAllowed(allow_header(&allowed)),
         }
