@@ -353,6 +353,7 @@ pub fn router(upstream: String, db: Database) -> Router {
         .get("/db-data", db_data)
         .get("/items", items)
         .metrics("/metrics")
+        .live_page("/_simmer")
         .state(Tour {
             client: Client::new(),
             db,

@@ -40,6 +40,7 @@ pub mod fuzz;
 mod handler;
 pub mod health;
 mod inline_vec;
+mod live;
 mod method;
 pub mod metrics;
 pub mod middleware;
