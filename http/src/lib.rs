@@ -40,7 +40,10 @@ pub mod extract;
 mod extract_fields;
 #[cfg(feature = "json")]
 mod extract_serde;
+#[doc(hidden)]
+pub mod fuzz;
 mod handler;
+pub mod health;
 mod inline_vec;
 mod live;
 mod method;
