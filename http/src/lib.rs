@@ -43,6 +43,7 @@ mod extract_serde;
 #[doc(hidden)]
 pub mod fuzz;
 mod handler;
+mod handler_sync;
 pub mod health;
 mod inline_vec;
 mod live;
@@ -107,6 +108,7 @@ pub use config::ServerConfig;
 pub use error::{Error, HttpError, Loc, ValidationError};
 pub use extract::State;
 pub use handler::{BoxFuture, Extract, Handler, Middleware, NeededState, Next};
+pub use handler_sync::SyncHandler;
 pub use method::{Method, Version};
 pub use request::Request;
 #[cfg(feature = "json")]

@@ -13,6 +13,7 @@ use crate::error::{Error, HttpError};
 use crate::handler::{
     BoxFuture, CatchPanic, Erased, ErasedHandler, Handler, Middleware, NeededState, Next,
 };
+use crate::handler_sync::{OnPool, SyncHandler};
 use crate::method::Method;
 use crate::metrics::{method_index, RouteMetrics};
 use crate::request::{Request, RequestHead, StateMap};
@@ -179,6 +180,23 @@ impl Router {
     /// `PATCH` requests for `pattern`.
     pub fn patch<Args: 'static>(self, pattern: &str, handler: impl Handler<Args>) -> Router {
         self.route(Method::Patch, pattern, handler)
+    }
+
+    /// `GET` (and `HEAD`) requests for `pattern`, answered by a plain (not `async`)
+    /// function run on the offload pool, as FastAPI runs a `def` path operation: for
+    /// handlers that block (a synchronous driver, a file API) or compute for long.
+    pub fn get_sync<Args: 'static>(self, pattern: &str, handler: impl SyncHandler<Args>) -> Router {
+        self.route(Method::Get, pattern, OnPool::new(handler))
+    }
+
+    /// `POST` requests for `pattern`, answered on the offload pool (see
+    /// [`Router::get_sync`]).
+    pub fn post_sync<Args: 'static>(
+        self,
+        pattern: &str,
+        handler: impl SyncHandler<Args>,
+    ) -> Router {
+        self.route(Method::Post, pattern, OnPool::new(handler))
     }
 
     /// Adds a middleware layer (see the type's docs for the order).
