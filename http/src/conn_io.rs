@@ -8,16 +8,15 @@ use std::io;
 use std::task::Poll;
 use std::time::Duration;
 
-use simmer_reactor::net::TcpStream;
-
 use crate::parse::Framing;
+use crate::transport::Transport;
 
 /// Initial read buffer; it grows (up to the header limit) only for large heads.
 const INITIAL_BUFFER: usize = 8 * 1024;
 
 /// One connection's socket and buffered input.
 pub(crate) struct ConnIo {
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: Transport,
     /// The client's address.
     pub(crate) peer: std::net::SocketAddr,
     input: RefCell<InputBuf>,
@@ -76,12 +75,12 @@ struct InputBuf {
 
 impl ConnIo {
     pub(crate) fn new(
-        stream: TcpStream,
+        stream: impl Into<Transport>,
         peer: std::net::SocketAddr,
         body_read_timeout: Duration,
     ) -> ConnIo {
         ConnIo {
-            stream,
+            stream: stream.into(),
             peer,
             input: RefCell::new(InputBuf {
                 bytes: vec![0; INITIAL_BUFFER],

@@ -50,6 +50,9 @@ mod server;
 #[cfg(feature = "signals")]
 mod signals;
 mod status;
+#[cfg(feature = "tls")]
+pub mod tls;
+mod transport;
 mod type_map;
 mod write;
 

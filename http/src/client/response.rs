@@ -74,6 +74,7 @@ pub(crate) async fn exchange(
         client: client.clone(),
         host: url.host.clone(),
         port: url.port,
+        tls: url.tls,
         deadline,
         limit,
     })
@@ -186,6 +187,7 @@ pub struct ClientResponse {
     client: Client,
     host: String,
     port: u16,
+    tls: bool,
     deadline: Option<Instant>,
     limit: usize,
 }
@@ -275,7 +277,7 @@ impl Drop for ClientResponse {
                 .inner
                 .pool
                 .borrow_mut()
-                .put(&self.host, self.port, io, max);
+                .put(&self.host, self.port, self.tls, io, max);
         }
     }
 }
