@@ -61,6 +61,9 @@ pub use simmer_postgres as postgres;
 #[cfg(feature = "sqlite")]
 pub use rusqlite;
 
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
 /// TCP: [`net::TcpListener`], [`net::TcpStream`], [`net::lookup_host`].
 pub mod net {
     pub use simmer_reactor::net::{lookup_host, TcpListener, TcpStream};

@@ -17,7 +17,7 @@ use simmer_executor::coop;
 use simmer_reactor::net::TcpStream;
 use simmer_reactor::time::{sleep, timeout, Readable, Sleep};
 
-use crate::body::{too_large, BodyReader};
+use crate::body::{skip_buffered, too_large, BodyReader};
 use crate::conn_io::{BodyProgress, ConnIo};
 use crate::error::HttpError;
 use crate::handler::{CatchPanic, Described};
@@ -293,8 +293,23 @@ async fn handle(
             HttpError::new(500, "Internal Server Error").into_response()
         }
     };
-    let body_finished = skip_buffered_body(io);
-    keep_alive &= body_finished && !io.owes_continue.get() && !shared.is_draining();
+    // The body the handler left unread is skipped (its framing checked) before the
+    // response is committed, as far as it is buffered; the rest after the response.
+    let mut discard_after = None;
+    let body_finished = match settle_unread_body(io, config.max_body_bytes) {
+        Unread::Finished => true,
+        Unread::Rest(budget) => {
+            discard_after = Some(budget);
+            true
+        }
+        Unread::BadFraming(e) => {
+            // Never a 200 for a request whose body turns out malformed.
+            response = e.into_response();
+            false
+        }
+        Unread::Abandon => false,
+    };
+    keep_alive &= body_finished && !shared.is_draining();
     let how = crate::write::Framing {
         version: request.version,
         keep_alive,
@@ -323,24 +338,82 @@ async fn handle(
             keep_alive = false; // HTTP/1.0: the close ends the body
         }
     }
+    if let (true, Some(budget)) = (keep_alive, discard_after) {
+        // The response goes out first (the client may be waiting for it), then the
+        // rest of the body is read and dropped. Bad framing or a body past the bound
+        // found now closes the connection: the answer is already on its way.
+        if flush(io, shared, out).await.is_err() || !discard_rest(io, budget).await {
+            return Next::Close;
+        }
+    }
     match (keep_alive, body_finished) {
         (true, _) => Next::KeepGoing,
-        (false, true) => Next::Close,
+        (false, true) if discard_after.is_none() => Next::Close,
+        (false, true) => Next::CloseAfterDraining,
         (false, false) => Next::CloseAfterDraining,
     }
 }
 
-/// If the handler left the body unread but it is all buffered, skip it so the next
-/// request can be read; returns false if the connection must close instead.
-fn skip_buffered_body(io: &ConnIo) -> bool {
-    match io.body.get() {
-        BodyProgress::Done => true,
-        BodyProgress::Length(left) if io.buffered() as u64 >= left => {
-            io.with_unread(|_| (left as usize, ()));
-            io.body.set(BodyProgress::Done);
-            true
+/// Most bytes of an unread body skipped to keep a connection (nginx discards unread
+/// bodies, hyper closes): this or the body limit, the smaller.
+const DISCARD_BOUND: usize = 64 * 1024;
+
+/// What became of a body the handler did not read to its end.
+enum Unread {
+    /// It was read, or it was all buffered and has been skipped.
+    Finished,
+    /// More is coming: skip up to this many more bytes after the response.
+    Rest(usize),
+    /// Its framing is broken: answer this instead, and close.
+    BadFraming(HttpError),
+    /// Too large to skip, never sent (`100 Continue` was not given), or broken by a
+    /// failed read: answer with `Connection: close`.
+    Abandon,
+}
+
+/// Skips what is buffered of the body the handler left unread (RFC 9112 §9.3: the
+/// server must read it, or close, to find the next request).
+fn settle_unread_body(io: &ConnIo, max_body_bytes: usize) -> Unread {
+    if io.body.get() == BodyProgress::Done {
+        return Unread::Finished;
+    }
+    if io.owes_continue.get() {
+        return Unread::Abandon; // the client waits for 100 Continue before sending it
+    }
+    let mut budget = DISCARD_BOUND.min(max_body_bytes);
+    if let BodyProgress::Length(left) = io.body.get() {
+        if left > budget as u64 {
+            return Unread::Abandon; // known to be past the bound: don't start
         }
-        _ => false,
+    }
+    if let Err(e) = skip_buffered(io, &mut budget) {
+        return Unread::BadFraming(e);
+    }
+    match io.body.get() {
+        BodyProgress::Done => Unread::Finished,
+        BodyProgress::Broken => Unread::Abandon,
+        _ if budget == 0 => Unread::Abandon,
+        _ => Unread::Rest(budget),
+    }
+}
+
+/// Reads and drops the rest of an unread body, within `budget` bytes and the body read
+/// timeout for each wait; true if it ended cleanly and the connection can go on.
+async fn discard_rest(io: &ConnIo, mut budget: usize) -> bool {
+    loop {
+        if skip_buffered(io, &mut budget).is_err() {
+            return false;
+        }
+        match io.body.get() {
+            BodyProgress::Done => return true,
+            _ if budget == 0 => return false,
+            _ => {}
+        }
+        let want = (budget + 4096).clamp(16 * 1024, 1 << 20);
+        match timeout(io.body_read_timeout, io.read_more(want)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return false,
+        }
     }
 }
 

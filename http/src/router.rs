@@ -289,7 +289,10 @@ impl App {
     }
 
     fn route(&self, req: &Request) -> Routed<'_> {
-        let path = req.path().strip_prefix('/').unwrap_or(req.path());
+        // `*` (OPTIONS) and `host:port` (CONNECT) name no resource here.
+        let Some(path) = req.path().strip_prefix('/') else {
+            return Routed::NotFound;
+        };
         let mut allowed: Vec<&Method> = Vec::new();
         let mut found = None;
         self.tree
