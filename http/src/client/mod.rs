@@ -22,7 +22,7 @@
 
 mod error;
 mod pool;
-mod response;
+pub(crate) mod response;
 #[cfg(feature = "tls")]
 mod tls_error;
 mod url;
