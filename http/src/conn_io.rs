@@ -26,7 +26,17 @@ pub(crate) struct ConnIo {
     pub(crate) owes_continue: Cell<bool>,
     /// Limit on waiting for each piece of a request body.
     pub(crate) body_read_timeout: Duration,
+    /// Set by a WebSocket route that accepted the handshake: once the `101` is out,
+    /// the connection loop stops speaking HTTP and runs this instead.
+    #[cfg(feature = "ws")]
+    pub(crate) upgrade: Cell<Option<Upgrade>>,
 }
+
+/// What an upgraded connection runs: it gets the connection, leftover bytes included.
+#[cfg(feature = "ws")]
+pub(crate) type Upgrade = Box<
+    dyn FnOnce(std::rc::Rc<ConnIo>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+>;
 
 /// How much of the current request's body is still to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +100,8 @@ impl ConnIo {
             body: Cell::new(BodyProgress::Done),
             owes_continue: Cell::new(false),
             body_read_timeout,
+            #[cfg(feature = "ws")]
+            upgrade: Cell::new(None),
         }
     }
 

@@ -60,6 +60,8 @@ pub mod tls;
 mod transport;
 mod type_map;
 mod write;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 /// Entry points for `benches/http_parse.rs`: not part of the API.
 #[doc(hidden)]

@@ -26,6 +26,8 @@ pub(crate) mod response;
 #[cfg(feature = "tls")]
 mod tls_error;
 mod url;
+#[cfg(feature = "ws")]
+mod websocket;
 
 use std::cell::RefCell;
 use std::rc::Rc;

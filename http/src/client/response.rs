@@ -90,7 +90,7 @@ pub(crate) struct Head {
 }
 
 /// Reads response heads until a final (non-1xx) one.
-async fn read_head(io: &ConnIo) -> Result<Head, Failure> {
+pub(crate) async fn read_head(io: &ConnIo) -> Result<Head, Failure> {
     let mut received_any = false;
     loop {
         let parsed = io.with_unread(parse_head);
