@@ -35,7 +35,10 @@ mod conn;
 mod conn_io;
 mod date;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod handler;
+pub mod health;
 mod inline_vec;
 mod live;
 mod method;
