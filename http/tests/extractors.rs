@@ -287,3 +287,18 @@ fn not_found_and_method_not_allowed_are_json_unless_plain_errors() {
         reply.text()
     );
 }
+
+#[test]
+fn sync_routes_run_on_the_pool_with_the_same_extractors() {
+    let server = serve(|| {
+        Router::new().get_sync("/sync/{id}", |Path(id): Path<i64>| {
+            format!("sync {id} on {:?}", std::thread::current().id())
+        })
+    });
+    let reply = get(&server, "/sync/5");
+    assert_eq!(reply.status, 200);
+    assert!(reply.text().starts_with("sync 5 on "), "{}", reply.text());
+    let reply = get(&server, "/sync/five");
+    assert_eq!(reply.status, 422);
+    assert_eq!(json_of(&reply)["detail"][0]["loc"], json!(["path", "id"]));
+}
