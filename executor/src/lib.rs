@@ -38,7 +38,7 @@ pub use executor::{
     describe_current_poll, in_runtime, report, spawn, spawn_named, stats, Executor,
 };
 pub use join::{JoinError, JoinHandle};
-pub use offload::{offload, Offload};
+pub use offload::{offload, Offload, OffloadPool};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
 pub use stats::Stats;
 pub use trace::{WakeSource, MAX_EVENTS as MAX_TRACE_EVENTS};

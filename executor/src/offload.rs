@@ -31,6 +31,9 @@ pub(crate) struct Pool {
     threads: AtomicU64,
     next_thread: AtomicU64,
     trace: Option<Arc<PoolTrace>>,
+    /// Executors and [`OffloadPool`] handles using the pool; the last to let go shuts
+    /// it down.
+    owners: AtomicU64,
 }
 
 struct PoolState {
@@ -63,6 +66,7 @@ impl Pool {
             threads: AtomicU64::new(0),
             next_thread: AtomicU64::new(0),
             trace,
+            owners: AtomicU64::new(1),
         }
     }
 
@@ -133,14 +137,74 @@ impl Pool {
         self.threads.fetch_sub(1, Relaxed);
     }
 
+    /// One owner lets go; the last one shuts the pool down.
+    pub(crate) fn release(&self) {
+        if self.owners.fetch_sub(1, Relaxed) == 1 {
+            self.shutdown();
+        }
+    }
+
     /// Lets idle threads exit; running jobs finish (their results are discarded).
-    pub(crate) fn shutdown(&self) {
+    fn shutdown(&self) {
         self.lock().shutdown = true;
         self.work_ready.notify_all();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// An offload pool that several executors share: a server's workers send their blocking
+/// jobs to one pool, bounded once for the whole process. Each job's result wakes the
+/// task that offloaded it, on its own worker's loop (the waker knows its executor).
+pub struct OffloadPool {
+    pool: Arc<Pool>,
+}
+
+impl OffloadPool {
+    /// A pool of at most `max_threads` threads (at least 1), each exiting after
+    /// `idle_timeout` without work.
+    pub fn new(max_threads: usize, idle_timeout: Duration) -> OffloadPool {
+        OffloadPool {
+            pool: Arc::new(Pool::new(max_threads, idle_timeout, None)),
+        }
+    }
+
+    /// (queued jobs, running jobs, threads alive) right now.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        self.pool.counts()
+    }
+
+    /// A new owner's claim on the pool (an executor that will release it on drop).
+    pub(crate) fn attach(&self) -> Arc<Pool> {
+        self.pool.owners.fetch_add(1, Relaxed);
+        Arc::clone(&self.pool)
+    }
+}
+
+impl Clone for OffloadPool {
+    fn clone(&self) -> OffloadPool {
+        OffloadPool {
+            pool: self.attach(),
+        }
+    }
+}
+
+impl Drop for OffloadPool {
+    fn drop(&mut self) {
+        self.pool.release();
+    }
+}
+
+impl std::fmt::Debug for OffloadPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (queued, running, threads) = self.counts();
+        f.debug_struct("OffloadPool")
+            .field("queued", &queued)
+            .field("running", &running)
+            .field("threads", &threads)
+            .finish()
     }
 }
 

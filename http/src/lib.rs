@@ -35,8 +35,11 @@ mod conn;
 mod conn_io;
 mod date;
 mod error;
+mod fd_limit;
 mod handler;
+mod inbox;
 mod inline_vec;
+mod listen;
 mod method;
 pub mod middleware;
 mod parse;
@@ -50,7 +53,9 @@ mod server;
 #[cfg(feature = "signals")]
 mod signals;
 mod status;
+mod stop_switch;
 mod type_map;
+mod workers;
 mod write;
 
 /// Entry points for `benches/http_parse.rs`: not part of the API.
@@ -106,3 +111,4 @@ pub use server::Server;
 #[cfg(feature = "signals")]
 pub use signals::shutdown_signal;
 pub use status::StatusCode;
+pub use workers::{Distribution, Stopper, Workers};
