@@ -176,7 +176,18 @@ async fn stats(req: Request) -> Json<Value> {
         "offload_queued": s.offload_queued, "offload_running": s.offload_running,
         "offload_threads": s.offload_threads, "longest_poll_ms": s.longest_poll.as_millis() as u64,
         "slow_polls": s.slow_polls, "async_route_most_at_once": tour.most_sleeping.get(),
+        "loop_delay": histogram(&s.loop_delay), "timer_lateness": histogram(&s.timer_lateness),
+        "poll_duration": histogram(&s.poll_duration), "wake_to_poll": histogram(&s.wake_to_poll),
     }))
+}
+
+/// A histogram as `/stats` shows it: count and quantiles in microseconds.
+fn histogram(h: &simmer::Histogram) -> Value {
+    let us = |d: Duration| d.as_micros() as u64;
+    json!({
+        "count": h.count(), "p50_us": us(h.p50()), "p90_us": us(h.p90()),
+        "p99_us": us(h.p99()), "max_us": us(h.max()),
+    })
 }
 
 /// Where `/db-data` and `/items` read from: PostgreSQL through simmer-postgres (an async
@@ -227,6 +238,34 @@ impl Database {
         Ok(Database::Sqlite(Arc::new(Mutex::new(conn))))
     }
 
+    /// Any query's rows as a JSON list of objects by column name and type:
+    /// `Row::to_json` on PostgreSQL, `simmer::sqlite::row_to_json` on SQLite.
+    async fn select_json(&self, sql: &'static str) -> Result<Value, String> {
+        let rows = match self {
+            Database::Postgres(pool) => {
+                let mut db = pool.get().await.map_err(|e| e.to_string())?;
+                let rows = db.query(sql, &[]).await.map_err(|e| e.to_string())?;
+                rows.iter()
+                    .map(simmer::postgres::Row::to_json)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| e.to_string())?
+            }
+            Database::Sqlite(conn) => {
+                let conn = Arc::clone(conn);
+                simmer::offload(move || {
+                    let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut statement = conn.prepare(sql)?;
+                    let rows = statement.query_map([], simmer::sqlite::row_to_json)?;
+                    rows.collect::<Result<Vec<_>, _>>()
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("SQLite: {e}"))?
+            }
+        };
+        Ok(Value::Array(rows))
+    }
+
     /// `SELECT id, name, <number> FROM table ORDER BY id` as a JSON list of objects.
     async fn all(&self, table: &'static str, number: &'static str) -> Result<Value, String> {
         let sql = format!("SELECT id, name, {number} FROM {table} ORDER BY id");
@@ -261,11 +300,13 @@ impl Database {
     }
 }
 
-/// `GET /db-data`: the guide's `SELECT * FROM mytable`, rows as a JSON list.
+/// `GET /db-data`: the guide's literal `SELECT * FROM mytable`, returned as asyncpg's
+/// `[dict(row) for row in rows]` would be: a list of objects, each value converted by
+/// its column's type, whatever the table's columns are.
 async fn db_data(req: Request) -> Result<Json<Value>, HttpError> {
     let tour = req.state::<Tour>().expect("tour state");
     tour.db
-        .all("mytable", "value")
+        .select_json("SELECT * FROM mytable")
         .await
         .map(Json)
         .map_err(|e| HttpError::new(500, e))
@@ -311,6 +352,8 @@ pub fn router(upstream: String, db: Database) -> Router {
         .get("/stats", stats)
         .get("/db-data", db_data)
         .get("/items", items)
+        .metrics("/metrics")
+        .live_page("/_simmer")
         .state(Tour {
             client: Client::new(),
             db,

@@ -37,8 +37,8 @@ use simmer_executor::{Config, Executor};
 use simmer_reactor::{Handle, Reactor};
 
 pub use simmer_executor::{
-    coop, offload, spawn, spawn_named, yield_now, JoinError, JoinHandle, Offload, SlowPoll, Stats,
-    WakeSource,
+    coop, offload, recent_slow_polls, spawn, spawn_named, stats_all_loops, tasks, yield_now,
+    Histogram, JoinError, JoinHandle, Offload, SlowPoll, Stats, TaskInfo, WakeSource,
 };
 pub use simmer_executor::{Executor as RawExecutor, Park, ThreadPark, Unpark};
 
@@ -60,6 +60,9 @@ pub use simmer_postgres as postgres;
 /// SQLite (rusqlite), for blocking database work on the offload pool.
 #[cfg(feature = "sqlite")]
 pub use rusqlite;
+
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 
 /// TCP: [`net::TcpListener`], [`net::TcpStream`], [`net::lookup_host`].
 pub mod net {

@@ -377,6 +377,8 @@ fn child_server() {
 
 /// Starts this binary's `child_server` test in `mode` (through `sh -c` so that `limit`
 /// can lower the open-file limit first) and reads the address it prints.
+// The caller waits for the child it is handed.
+#[allow(clippy::zombie_processes)]
 fn spawn_child(mode: &str, open_files: Option<u32>) -> (Child, SocketAddr) {
     let exe = std::env::current_exe().unwrap();
     let ulimit = open_files.map_or(String::new(), |n| format!("ulimit -n {n} && "));
@@ -395,10 +397,10 @@ fn spawn_child(mode: &str, open_files: Option<u32>) -> (Child, SocketAddr) {
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "child printed no address"
-        );
+        if out.read_line(&mut line).unwrap() == 0 {
+            let status = child.wait();
+            panic!("child printed no address and ended: {status:?}");
+        }
         // libtest may print "test child_server ... " first, on the same line.
         if let Some(Ok(addr)) = line.split_whitespace().last().map(str::parse) {
             return (child, addr);

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::histogram::Histogram;
+
 /// A poll that held the loop longer than the slow-poll threshold.
 #[derive(Debug, Clone)]
 pub struct SlowPoll {
@@ -18,6 +20,8 @@ pub struct SlowPoll {
     pub threshold: Duration,
     /// What the task was doing, if it said (an HTTP request: "GET /block?ms=1000").
     pub detail: Option<String>,
+    /// The loop-delay histogram as the slow poll ended (this poll not yet in it).
+    pub loop_delay: Histogram,
     /// The loop's name ([`Config::name`]), e.g. `simmer-worker-1` for a server worker.
     pub loop_name: Option<String>,
 }
@@ -39,9 +43,10 @@ impl fmt::Display for SlowPoll {
             f,
             "simmer: slow poll: {who} held the loop for at least {} ms in one poll (threshold {} ms); \
              no other task, socket or timer ran meanwhile. Move blocking or CPU-heavy work \
-             to simmer::offload(|| ...).await",
+             to simmer::offload(|| ...).await. Loop delay so far: {}",
             self.held.as_millis() as u64,
-            self.threshold.as_millis() as u64
+            self.threshold.as_millis() as u64,
+            self.loop_delay
         )
     }
 }

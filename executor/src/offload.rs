@@ -18,7 +18,10 @@ use crate::join::JoinError;
 use crate::task::panic_message;
 use crate::trace::PoolTrace;
 
-type Job = Box<dyn FnOnce() + Send>;
+/// A job runs the closure, stores its result and returns the waker of the task awaiting
+/// it; the pool thread records the job in the trace first, then wakes the task (so the
+/// trace written when the loop ends has the job's row).
+type Job = Box<dyn FnOnce() -> Option<Waker> + Send>;
 
 /// The pool of worker threads behind `offload`.
 pub(crate) struct Pool {
@@ -111,9 +114,12 @@ impl Pool {
                 self.queued.fetch_sub(1, Relaxed);
                 self.running.fetch_add(1, Relaxed);
                 let began = Instant::now();
-                job();
+                let waiter = job();
                 if let Some(trace) = &self.trace {
                     trace.offload(number, began);
+                }
+                if let Some(waker) = waiter {
+                    waker.wake();
                 }
                 self.running.fetch_sub(1, Relaxed);
                 state = self.lock();
@@ -242,14 +248,9 @@ where
     let job: Job = Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(work))
             .map_err(|payload| JoinError::Panic(panic_message(payload)));
-        let waker = {
-            let mut state = job_slot.state.lock().unwrap_or_else(|e| e.into_inner());
-            state.result = Some(result);
-            state.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        let mut state = job_slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.result = Some(result);
+        state.waker.take()
     });
     let mut offload = Offload {
         slot,

@@ -159,6 +159,59 @@ impl BodyReader {
     }
 }
 
+/// Skips buffered body bytes the handler did not read, checking the framing as a
+/// reader would, until the body ends, the buffer runs dry or `budget` bytes are spent.
+/// The caller looks at `io.body` to see which.
+pub(crate) fn skip_buffered(io: &ConnIo, budget: &mut usize) -> Result<(), HttpError> {
+    while *budget > 0 {
+        let (before, progress) = (io.buffered(), io.body.get());
+        match progress {
+            BodyProgress::Length(left) => {
+                skip_data(io, left, budget, BodyProgress::Length, BodyProgress::Done)
+            }
+            BodyProgress::Chunked(ChunkState::Data(left)) => skip_data(
+                io,
+                left,
+                budget,
+                |left| BodyProgress::Chunked(ChunkState::Data(left)),
+                BodyProgress::Chunked(ChunkState::DataEnd),
+            ),
+            BodyProgress::Chunked(state) => {
+                step_chunked(io, state)?;
+                *budget = budget.saturating_sub(before - io.buffered());
+            }
+            BodyProgress::Done | BodyProgress::Broken | BodyProgress::UntilClose => return Ok(()),
+        }
+        if io.buffered() == before && io.body.get() == progress {
+            return Ok(()); // needs more bytes
+        }
+    }
+    Ok(())
+}
+
+/// Consumes up to `remaining` buffered body bytes (and at most `budget`) unseen.
+fn skip_data(
+    io: &ConnIo,
+    remaining: u64,
+    budget: &mut usize,
+    more: fn(u64) -> BodyProgress,
+    finished: BodyProgress,
+) {
+    io.with_unread(|unread| {
+        let n = unread
+            .len()
+            .min(*budget)
+            .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        if n == 0 {
+            return (0, ());
+        }
+        let left = remaining - n as u64;
+        *budget -= n;
+        io.body.set(if left == 0 { finished } else { more(left) });
+        (n, ())
+    })
+}
+
 /// Takes up to `remaining` buffered body bytes; sets the next progress.
 fn take_data(
     io: &ConnIo,

@@ -49,5 +49,5 @@ fn raise_to_hard_limit() -> Option<u64> {
             limit.rlim_cur = limit.rlim_max;
         }
     }
-    Some(limit.rlim_cur as u64)
+    Some(limit.rlim_cur)
 }

@@ -313,12 +313,15 @@ impl Shared {
     }
 
     fn open_slot(&self) -> usize {
+        crate::metrics::connection_opened();
         self.connections.borrow_mut().insert(None)
     }
 
     /// Called when a connection ends.
     pub(crate) fn close_slot(&self, slot: usize) {
-        self.connections.borrow_mut().try_remove(slot);
+        if self.connections.borrow_mut().try_remove(slot).is_some() {
+            crate::metrics::connection_closed();
+        }
         self.closed.set(self.closed.get() + 1);
         if let Some(w) = self.accept_waiter.borrow_mut().take() {
             w.wake();

@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::authentication::md5_hash;
 use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256, SCRAM_SHA_256};
-use postgres_protocol::message::backend::{ErrorResponseBody, Message};
+use postgres_protocol::message::backend::{CommandCompleteBody, ErrorResponseBody, Message};
 use postgres_protocol::message::frontend;
 use postgres_protocol::IsNull;
 use simmer_reactor::net::{lookup_host, TcpStream};
@@ -22,6 +22,7 @@ use simmer_reactor::time::timeout;
 use crate::config::Config;
 use crate::error::{DbError, Error};
 use crate::row::{Column, Row};
+use crate::stream::RowStream;
 use crate::types::{Oid, ToSql};
 
 /// A prepared statement the server knows by name on this connection.
@@ -35,9 +36,12 @@ struct Statement {
 pub struct Client {
     stream: TcpStream,
     read_buf: BytesMut,
-    write_buf: BytesMut,
+    pub(crate) write_buf: BytesMut,
     /// Syncs sent whose ReadyForQuery has not been read (see the module docs).
-    owed_syncs: usize,
+    pub(crate) owed_syncs: usize,
+    /// A [`crate::RowStream`] sent an Execute and no Sync after it yet: the next
+    /// operation sends the Sync, which closes the portal, then reads up to it.
+    pub(crate) unsynced: bool,
     /// A write was interrupted, or the server failed fatally: unusable.
     broken: bool,
     /// A transaction was dropped uncommitted: roll it back before the next statement.
@@ -91,6 +95,7 @@ impl Client {
             read_buf: BytesMut::with_capacity(8192),
             write_buf: BytesMut::with_capacity(1024),
             owed_syncs: 0,
+            unsynced: false,
             broken: false,
             rollback_pending: false,
             statements: HashMap::new(),
@@ -189,6 +194,17 @@ impl Client {
         Ok(self.run(sql, params).await?.0)
     }
 
+    /// Runs `sql` and returns every row as `T` (see [`Row::deserialize`]): sqlx's
+    /// `query_as`, asyncpg's rows read into a pydantic model.
+    pub async fn query_as<T: serde::de::DeserializeOwned>(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> Result<Vec<T>, Error> {
+        let rows = self.query(sql, params).await?;
+        rows.iter().map(Row::deserialize).collect()
+    }
+
     /// Runs `sql` and returns its only row (an error for zero or several).
     pub async fn query_one(&mut self, sql: &str, params: &[&dyn ToSql]) -> Result<Row, Error> {
         let mut rows = self.query(sql, params).await?;
@@ -256,14 +272,38 @@ impl Client {
         self.broken
     }
 
-    /// True if a dropped query left replies to read (they are read before the next one).
+    /// True if a dropped query or stream left replies to read (they are read, and
+    /// dropped, before the next one).
     pub fn has_pending_replies(&self) -> bool {
-        self.owed_syncs > 0
+        self.owed_syncs > 0 || self.unsynced
+    }
+
+    /// Runs `sql` and hands back its rows one at a time as they arrive, for results
+    /// too large to collect (asyncpg's cursors, tokio-postgres' `query_raw`). See
+    /// [`RowStream`]; it fetches [`RowStream::DEFAULT_FETCH`] rows per round trip.
+    pub async fn query_stream(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> Result<RowStream<'_>, Error> {
+        RowStream::start(self, sql, params, RowStream::DEFAULT_FETCH).await
+    }
+
+    /// [`Client::query_stream`], asking the server for `rows_per_fetch` rows at a time
+    /// (at least 1): fewer means less to throw away when the stream is dropped early,
+    /// more means fewer round trips.
+    pub async fn query_stream_fetching(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        rows_per_fetch: u32,
+    ) -> Result<RowStream<'_>, Error> {
+        RowStream::start(self, sql, params, rows_per_fetch).await
     }
 
     /// Whether the server has closed an idle connection (a non-blocking read probe).
     pub(crate) fn closed_by_server(&self) -> bool {
-        if self.owed_syncs > 0 || !self.read_buf.is_empty() {
+        if self.owed_syncs > 0 || self.unsynced || !self.read_buf.is_empty() {
             return false;
         }
         let mut probe = [0u8; 1];
@@ -275,11 +315,20 @@ impl Client {
     }
 
     /// Brings the connection back in step before a new request.
-    async fn ready(&mut self) -> Result<(), Error> {
+    pub(crate) async fn ready(&mut self) -> Result<(), Error> {
         if self.broken {
             return Err(Error::Io(std::io::Error::other(
                 "the connection was broken by an earlier failure",
             )));
+        }
+        if self.unsynced {
+            // A stream was dropped before its end: its Sync makes the server close the
+            // portal (the rows it has not sent are never sent); the rows already on
+            // their way are read and dropped below.
+            frontend::sync(&mut self.write_buf);
+            self.send().await?;
+            self.unsynced = false;
+            self.owed_syncs += 1;
         }
         while self.owed_syncs > 0 {
             if let Message::ReadyForQuery(_) = self.read_message().await? {
@@ -295,23 +344,40 @@ impl Client {
 
     async fn run(&mut self, sql: &str, params: &[&dyn ToSql]) -> Result<(Vec<Row>, u64), Error> {
         self.ready().await?;
-        let oids: Vec<Oid> = params.iter().map(|p| p.oid()).collect();
-        let key = (sql.to_string(), oids);
-        let known = self
-            .statements
-            .get(&key)
-            .map(|s| (s.name.clone(), Rc::clone(&s.columns)));
-        let name = match &known {
-            Some((name, _)) => name.clone(),
-            None => {
-                let name = format!("simmer{}", self.next_statement);
-                self.next_statement += 1;
-                frontend::parse(&name, sql, key.1.iter().copied(), &mut self.write_buf)
-                    .map_err(Error::Io)?;
-                frontend::describe(b'S', &name, &mut self.write_buf).map_err(Error::Io)?;
-                name
+        let columns = self.bind(sql, params).await?;
+        frontend::execute("", 0, &mut self.write_buf).map_err(Error::Io)?;
+        frontend::sync(&mut self.write_buf);
+        self.send().await?;
+        self.owed_syncs += 1;
+
+        let (mut rows, mut affected, mut error) = (Vec::new(), 0, None);
+        loop {
+            match self.read_message().await? {
+                Message::DataRow(body) => rows.push(Row::new(Rc::clone(&columns), body)?),
+                Message::CommandComplete(body) => affected = rows_affected(&body)?,
+                Message::ErrorResponse(body) => error = Some(db_error(&body)),
+                Message::ReadyForQuery(_) => {
+                    self.owed_syncs -= 1;
+                    break;
+                }
+                _ => {} // BindComplete, notices, parameter changes
             }
-        };
+        }
+        match error {
+            Some(e) => Err(self.failed(Error::Db(e))),
+            None => Ok((rows, affected)),
+        }
+    }
+
+    /// Prepares `sql` if this connection has not yet, then buffers a Bind of `params`
+    /// to the unnamed portal (not sent yet). Returns the result's columns.
+    pub(crate) async fn bind(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToSql],
+    ) -> Result<Rc<[Column]>, Error> {
+        let oids: Vec<Oid> = params.iter().map(|p| p.oid()).collect();
+        let (name, columns) = self.prepare(sql, oids).await?;
         let bound = frontend::bind(
             "",
             &name,
@@ -324,78 +390,72 @@ impl Client {
                     IsNull::Yes
                 })
             },
-            Some(1), // every result column in binary
+            // Per column: binary for the types simmer decodes, text for the others.
+            columns.iter().map(|c| c.format as i16),
             &mut self.write_buf,
         );
         if bound.is_err() {
             self.write_buf.clear();
             return Err(Error::Conversion("a parameter could not be encoded".into()));
         }
-        frontend::execute("", 0, &mut self.write_buf).map_err(Error::Io)?;
+        Ok(columns)
+    }
+
+    /// The statement's name and result columns, from the cache or from the server: a
+    /// statement's first run on a connection costs one round trip more (Parse and
+    /// Describe), so that its result formats can be chosen column by column.
+    async fn prepare(
+        &mut self,
+        sql: &str,
+        oids: Vec<Oid>,
+    ) -> Result<(String, Rc<[Column]>), Error> {
+        let key = (sql.to_string(), oids);
+        if let Some(known) = self.statements.get(&key) {
+            return Ok((known.name.clone(), Rc::clone(&known.columns)));
+        }
+        let name = format!("simmer{}", self.next_statement);
+        self.next_statement += 1;
+        frontend::parse(&name, sql, key.1.iter().copied(), &mut self.write_buf)
+            .map_err(Error::Io)?;
+        frontend::describe(b'S', &name, &mut self.write_buf).map_err(Error::Io)?;
         frontend::sync(&mut self.write_buf);
         self.send().await?;
         self.owed_syncs += 1;
-
-        let mut columns = known.map(|(_, c)| c);
-        let (mut rows, mut affected, mut error, mut parsed) = (Vec::new(), 0, None, false);
+        let (mut columns, mut error) = (None, None);
         loop {
             match self.read_message().await? {
-                Message::ParseComplete => parsed = true,
                 Message::RowDescription(body) => {
                     let described = body
                         .fields()
-                        .map(|f| {
-                            Ok(Column {
-                                name: f.name().to_string(),
-                                type_oid: f.type_oid(),
-                            })
-                        })
+                        .map(|f| Ok(Column::new(f.name().to_string(), f.type_oid())))
                         .collect::<Vec<_>>()
                         .map_err(Error::Io)?;
-                    columns = Some(described.into());
+                    columns = Some(Rc::from(described));
                 }
                 Message::NoData => columns = Some(Rc::from(Vec::new())),
-                Message::DataRow(body) => {
-                    let columns = columns
-                        .clone()
-                        .ok_or_else(|| Error::Protocol("row before its description".into()))?;
-                    rows.push(Row::new(columns, body)?);
-                }
-                Message::CommandComplete(body) => {
-                    let tag = body.tag().map_err(Error::Io)?;
-                    affected = tag
-                        .rsplit(' ')
-                        .next()
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0);
-                }
                 Message::ErrorResponse(body) => error = Some(db_error(&body)),
                 Message::ReadyForQuery(_) => {
                     self.owed_syncs -= 1;
                     break;
                 }
-                _ => {} // BindComplete, ParameterDescription, notices, parameter changes
+                _ => {} // ParseComplete, ParameterDescription, notices
             }
         }
-        if parsed {
-            if let Some(columns) = &columns {
-                self.statements.insert(
-                    key,
-                    Statement {
-                        name,
-                        columns: Rc::clone(columns),
-                    },
-                );
-            }
+        if let Some(e) = error {
+            return Err(self.failed(Error::Db(e)));
         }
-        match error {
-            Some(e) => Err(self.failed(Error::Db(e))),
-            None => Ok((rows, affected)),
-        }
+        let columns: Rc<[Column]> =
+            columns.ok_or_else(|| Error::Protocol("a statement without a description".into()))?;
+        let statement = Statement {
+            name: name.clone(),
+            columns: Rc::clone(&columns),
+        };
+        self.statements.insert(key, statement);
+        Ok((name, columns))
     }
 
     /// Notes a failure that leaves the connection unusable.
-    fn failed(&mut self, e: Error) -> Error {
+    pub(crate) fn failed(&mut self, e: Error) -> Error {
         if e.breaks_connection() {
             self.broken = true;
         }
@@ -404,7 +464,7 @@ impl Client {
 
     /// Writes the buffered messages. Marked broken while writing: a write cut short
     /// (the future dropped) would leave half a message on the wire.
-    async fn send(&mut self) -> Result<(), Error> {
+    pub(crate) async fn send(&mut self) -> Result<(), Error> {
         self.broken = true;
         let result = self.stream.write_all(&self.write_buf).await;
         self.write_buf.clear();
@@ -413,7 +473,7 @@ impl Client {
         Ok(())
     }
 
-    async fn read_message(&mut self) -> Result<Message, Error> {
+    pub(crate) async fn read_message(&mut self) -> Result<Message, Error> {
         loop {
             match Message::parse(&mut self.read_buf) {
                 Ok(Some(message)) => return Ok(message),
@@ -485,7 +545,17 @@ impl Drop for Transaction<'_> {
     }
 }
 
-fn db_error(body: &ErrorResponseBody) -> DbError {
+/// The count at the end of a command tag (`INSERT 0 3`, `SELECT 5`), 0 if none.
+pub(crate) fn rows_affected(body: &CommandCompleteBody) -> Result<u64, Error> {
+    let tag = body.tag().map_err(Error::Io)?;
+    Ok(tag
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0))
+}
+
+pub(crate) fn db_error(body: &ErrorResponseBody) -> DbError {
     let mut e = DbError::default();
     let mut fields = body.fields();
     while let Ok(Some(field)) = fields.next() {

@@ -18,9 +18,13 @@
 
 mod client;
 mod config;
+mod de;
 mod error;
+mod json;
 mod pool;
 mod row;
+mod stream;
+mod text_form;
 pub mod types;
 
 pub use client::{Client, Transaction};
@@ -28,4 +32,5 @@ pub use config::Config;
 pub use error::{DbError, Error};
 pub use pool::{Pool, PoolBuilder, PooledClient};
 pub use row::{Column, Row, RowIndex};
+pub use stream::RowStream;
 pub use types::{FromSql, ToSql};

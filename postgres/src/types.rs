@@ -31,6 +31,63 @@ pub mod oid {
     pub const BPCHAR: Oid = 1042;
     pub const VARCHAR: Oid = 1043;
     pub const JSONB: Oid = 3802;
+    pub const OID: Oid = 26;
+    pub const NUMERIC: Oid = 1700;
+    pub const DATE: Oid = 1082;
+    pub const TIME: Oid = 1083;
+    pub const TIMESTAMP: Oid = 1114;
+    pub const TIMESTAMPTZ: Oid = 1184;
+    pub const UUID: Oid = 2950;
+}
+
+/// The types simmer decodes from binary: `(oid, name, oid of its array type)`. Result
+/// columns of any other type are asked for in text format (see [`crate::Row::to_json`]).
+pub(crate) const DECODED: &[(Oid, &str, Oid)] = &[
+    (oid::BOOL, "bool", 1000),
+    (oid::BYTEA, "bytea", 1001),
+    (oid::NAME, "name", 1003),
+    (oid::INT8, "int8", 1016),
+    (oid::INT2, "int2", 1005),
+    (oid::INT4, "int4", 1007),
+    (oid::TEXT, "text", 1009),
+    (oid::OID, "oid", 1028),
+    (oid::JSON, "json", 199),
+    (oid::FLOAT4, "float4", 1021),
+    (oid::FLOAT8, "float8", 1022),
+    (oid::UNKNOWN, "unknown", 0),
+    (oid::BPCHAR, "bpchar", 1014),
+    (oid::VARCHAR, "varchar", 1015),
+    (oid::DATE, "date", 1182),
+    (oid::TIME, "time", 1183),
+    (oid::TIMESTAMP, "timestamp", 1115),
+    (oid::TIMESTAMPTZ, "timestamptz", 1185),
+    (oid::NUMERIC, "numeric", 1231),
+    (oid::UUID, "uuid", 2951),
+    (oid::JSONB, "jsonb", 3807),
+];
+
+/// The element type of an array type simmer decodes, if `oid` is one.
+pub(crate) fn element_of(oid: Oid) -> Option<Oid> {
+    DECODED
+        .iter()
+        .find(|(_, _, array)| *array == oid && oid != 0)
+        .map(|(element, _, _)| *element)
+}
+
+/// True if simmer reads this type in binary (scalars above and arrays of them).
+pub(crate) fn decoded_in_binary(oid: Oid) -> bool {
+    DECODED.iter().any(|(scalar, _, _)| *scalar == oid) || element_of(oid).is_some()
+}
+
+/// A type's name for error messages: `int4`, `text[]`, or `oid 869` for the others.
+pub(crate) fn type_name(oid: Oid) -> String {
+    if let Some((_, name, _)) = DECODED.iter().find(|(scalar, _, _)| *scalar == oid) {
+        return (*name).to_string();
+    }
+    match element_of(oid) {
+        Some(element) => format!("{}[]", type_name(element)),
+        None => format!("oid {oid}"),
+    }
 }
 
 /// A value that can be sent as a query parameter.
@@ -61,7 +118,8 @@ fn check(oid: Oid, accepted: &[Oid], rust: &str) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::Conversion(format!(
-            "a column of type oid {oid} cannot be read as {rust}"
+            "a column of type {} cannot be read as {rust}",
+            type_name(oid)
         )))
     }
 }
