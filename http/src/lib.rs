@@ -36,7 +36,10 @@ mod conn_io;
 mod date;
 mod error;
 mod fd_limit;
+#[doc(hidden)]
+pub mod fuzz;
 mod handler;
+pub mod health;
 mod inbox;
 mod inline_vec;
 mod listen;

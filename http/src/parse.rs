@@ -273,7 +273,8 @@ fn validate(
     Ok(Checked {
         framing,
         keep_alive,
-        expect_continue,
+        // RFC 9110 §10.1.1: ignored in HTTP/1.0, which has no 1xx responses.
+        expect_continue: expect_continue && version == Version::Http11,
     })
 }
 

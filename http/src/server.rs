@@ -18,6 +18,7 @@ use slab::Slab;
 
 use crate::config::ServerConfig;
 use crate::conn::serve_connection;
+use crate::health::DrainState;
 use crate::inbox::Inbox;
 use crate::router::{App, Router};
 use crate::select::{select, Either};
@@ -28,6 +29,7 @@ use crate::select::{select, Either};
 pub struct Server {
     listener: Listening,
     config: ServerConfig,
+    drain: DrainState,
 }
 
 /// The listening socket, registered with a reactor only once serving starts (so that
@@ -63,6 +65,7 @@ impl Server {
         Server {
             listener,
             config: ServerConfig::default(),
+            drain: DrainState::default(),
         }
     }
 
@@ -71,6 +74,11 @@ impl Server {
         config.validate()?;
         self.config = config;
         Ok(self)
+    }
+
+    /// The flag [`crate::health::handler`] reads: set when shutdown begins.
+    pub fn drain_state(&self) -> DrainState {
+        self.drain.clone()
     }
 
     /// The address it listens on.
@@ -124,6 +132,19 @@ impl Server {
         router: Router,
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
+        // Draining starts with the signal; the listener stays open `drain_grace` longer.
+        let (drain, grace) = (self.drain, self.config.drain_grace);
+        let shutdown = async move {
+            shutdown.await;
+            drain.begin();
+            if !grace.is_zero() {
+                eprintln!(
+                    "simmer-http: draining: accepting for {} more",
+                    Readable(grace)
+                );
+                sleep(grace).await;
+            }
+        };
         let listener = match self.listener {
             Listening::Std(l) => TcpListener::from_std(l)?,
             Listening::Registered(l) => l,
