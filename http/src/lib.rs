@@ -59,9 +59,14 @@ mod server;
 mod signals;
 mod status;
 mod stop_switch;
+#[cfg(feature = "tls")]
+pub mod tls;
+mod transport;
 mod type_map;
 mod workers;
 mod write;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 /// Entry points for `benches/http_parse.rs`: not part of the API.
 #[doc(hidden)]
