@@ -177,6 +177,32 @@ fn hello_hyper_baseline_serves_the_same_routes() {
 }
 
 #[test]
+fn hello_raw_reference_serves_the_same_routes_pipelined() {
+    // It ignores `Connection: close` (no checks at all), so no `http_get` here: two
+    // pipelined requests in one write, both answered, in order.
+    let (_child, addr) = start_example("hello_raw");
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET /json HTTP/1.1\r\nHost: a\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: a\r\n\r\n"
+    )
+    .unwrap();
+    let mut got = String::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with("Hello, World!") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early: {got}");
+        got.push_str(std::str::from_utf8(&buf[..n]).unwrap());
+    }
+    let json_at = got
+        .find("{\"message\":\"Hello, World!\"}")
+        .expect("json first");
+    assert!(json_at < got.rfind("Hello, World!").unwrap());
+}
+
+#[test]
 fn blocking_example_shows_a_frozen_loop_then_a_responsive_one() {
     let out = Command::new(example("blocking")).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -17,6 +17,7 @@ use slab::Slab;
 
 use crate::config::ServerConfig;
 use crate::conn::serve_connection;
+use crate::health::DrainState;
 use crate::router::{App, Router};
 use crate::select::{select, Either};
 
@@ -24,6 +25,7 @@ use crate::select::{select, Either};
 pub struct Server {
     listener: TcpListener,
     config: ServerConfig,
+    drain: DrainState,
 }
 
 impl Server {
@@ -37,6 +39,7 @@ impl Server {
         Server {
             listener,
             config: ServerConfig::default(),
+            drain: DrainState::default(),
         }
     }
 
@@ -45,6 +48,11 @@ impl Server {
         config.validate()?;
         self.config = config;
         Ok(self)
+    }
+
+    /// The flag [`crate::health::handler`] reads: set when shutdown begins.
+    pub fn drain_state(&self) -> DrainState {
+        self.drain.clone()
     }
 
     /// The address it listens on.
@@ -77,6 +85,19 @@ impl Server {
         router: Router,
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
+        // Draining starts with the signal; the listener stays open `drain_grace` longer.
+        let (drain, grace) = (self.drain, self.config.drain_grace);
+        let shutdown = async move {
+            shutdown.await;
+            drain.begin();
+            if !grace.is_zero() {
+                eprintln!(
+                    "simmer-http: draining: accepting for {} more",
+                    Readable(grace)
+                );
+                sleep(grace).await;
+            }
+        };
         let shared = Rc::new(Shared::new(self.config, router.into_app()));
         let mut shutdown = pin!(shutdown);
         let listener = self.listener;

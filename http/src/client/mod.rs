@@ -16,7 +16,7 @@
 
 mod error;
 mod pool;
-mod response;
+pub(crate) mod response;
 mod url;
 
 use std::cell::RefCell;
