@@ -474,8 +474,12 @@ impl Drop for Executor {
                 std::thread::yield_now();
             }
             match tracer.write() {
-                Ok(()) => eprintln!("simmer: trace written to {}", tracer.path().display()),
-                Err(e) => eprintln!("simmer: {e}"),
+                Ok(()) => crate::log_info!(
+                    "simmer",
+                    "simmer: trace written to {}",
+                    tracer.path().display()
+                ),
+                Err(e) => crate::log_error!("simmer", "simmer: {e}"),
             }
         }
     }

@@ -71,7 +71,10 @@ impl Server {
             let signal = crate::signals::shutdown_signal()?;
             self.serve_until(router, async move {
                 let name = signal.await;
-                eprintln!("simmer-http: {name} received: shutting down gracefully");
+                simmer_executor::log_info!(
+                    "simmer_http",
+                    "simmer-http: {name} received: shutting down gracefully"
+                );
             })
             .await
         }
@@ -91,7 +94,8 @@ impl Server {
             shutdown.await;
             drain.begin();
             if !grace.is_zero() {
-                eprintln!(
+                simmer_executor::log_info!(
+                    "simmer_http",
                     "simmer-http: draining: accepting for {} more",
                     Readable(grace)
                 );
@@ -116,7 +120,7 @@ impl Server {
                 Either::Left(Err(e)) => {
                     // EMFILE and friends: the listener is fine; pause so the error
                     // cannot spin the loop, then go on.
-                    eprintln!("simmer-http: accept failed: {e}");
+                    simmer_executor::log_error!("simmer_http", "simmer-http: accept failed: {e}");
                     sleep(Duration::from_millis(10)).await;
                 }
                 Either::Right(()) => break,
@@ -129,7 +133,8 @@ impl Server {
             .await
             .is_err()
         {
-            eprintln!(
+            simmer_executor::log_info!(
+                "simmer_http",
                 "simmer-http: {} connection(s) still busy after {}; closing them",
                 shared.open_connections(),
                 Readable(deadline)
