@@ -165,9 +165,9 @@ print(f"{CONNS:,} idle keep-alive connections after one request each; a fresh cl
 print("| server | opened | open at sample | RSS before | RSS after | growth per connection | probe p50 | probe p99 | |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 ex = os.path.join(ROOT, "target", "release", "examples")
-measure("simmer", [os.path.join(ex, "hello"), "--addr", "127.0.0.1:18095"], 18095)
-measure("tokio + hyper", [os.path.join(ex, "hello_hyper"), "--addr", "127.0.0.1:18096"], 18096)
+measure("simmer", [os.path.join(ex, "hello"), "--addr", "127.0.0.1:28095"], 28095)
+measure("tokio + hyper", [os.path.join(ex, "hello_hyper"), "--addr", "127.0.0.1:28096"], 28096)
 if shutil.which("nginx"):
-    cmd, conf_dir = nginx_run(18097)
-    measure("nginx (1 worker, no master)", cmd, 18097)
+    cmd, conf_dir = nginx_run(28097)
+    measure("nginx (1 worker, no master)", cmd, 28097)
     shutil.rmtree(conf_dir, ignore_errors=True)

@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5}
 SERVERS=${SERVERS:-"hello hello_hyper hello_raw"}
 LOADS=${LOADS:-"pipelined-plaintext pipelined-json plaintext"}
-ADDR=127.0.0.1:18090
+ADDR=${ADDR:-127.0.0.1:28090}
 OUT=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ "${KEEP:-0}" = 1 ] || rm -rf "$OUT"' EXIT
 
@@ -38,6 +38,7 @@ run() {
     "target/callgrind/examples/$name" --addr "$ADDR" >/dev/null 2>"$OUT/valgrind.log" &
   local pid=$!
   for _ in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || { echo "$name exited (port $ADDR taken?):" >&2; cat "$OUT/valgrind.log" >&2; exit 1; }
     curl -sf "http://$ADDR/plaintext" >/dev/null 2>&1 && break
     sleep 0.1
   done

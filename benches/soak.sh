@@ -63,7 +63,7 @@ while [ "$elapsed" -lt "$DURATION" ]; do
 done
 load_status=0
 wait "$LOAD" || load_status=$?
-wait $(jobs -p | grep -v "^$PID$") 2>/dev/null || true
+for job in $(jobs -p); do [ "$job" = "$PID" ] || wait "$job" 2>/dev/null || true; done
 sleep 3 # the last connections close
 rss=$(rss_kib)
 growth=$(awk -v r="$rss" -v b="${base:-$rss}" 'BEGIN {printf "%+.1f%%", (r-b)*100/b}')
