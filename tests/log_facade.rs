@@ -15,7 +15,11 @@ impl log::Log for Capture {
         true
     }
     fn log(&self, record: &log::Record) {
-        let entry = (record.level(), record.target().to_string(), record.args().to_string());
+        let entry = (
+            record.level(),
+            record.target().to_string(),
+            record.args().to_string(),
+        );
         self.0.lock().unwrap().push(entry);
     }
     fn flush(&self) {}
