@@ -31,6 +31,12 @@ impl BodyReader {
         }
     }
 
+    /// The connection the request came on (for an upgrade).
+    #[cfg(feature = "ws")]
+    pub(crate) fn connection(&self) -> Option<&Rc<ConnIo>> {
+        self.io.as_ref()
+    }
+
     /// The connection's peer.
     pub(crate) fn peer_addr(&self) -> Option<std::net::SocketAddr> {
         self.io.as_ref().map(|io| io.peer)

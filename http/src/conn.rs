@@ -120,6 +120,15 @@ pub(crate) async fn serve_connection(
             }
             Incoming::Close => Next::Close,
         };
+        #[cfg(feature = "ws")]
+        if let Some(upgrade) = io.upgrade.take() {
+            // A WebSocket took the connection: send the 101, then hand over.
+            if flush(&io, &shared, &mut out).await.is_ok() {
+                pool::give_output(out);
+                upgrade(Rc::clone(&io)).await;
+            }
+            return;
+        }
         first = false;
         match next {
             Next::KeepGoing if out.len() < FLUSH_THRESHOLD => continue,
@@ -368,6 +377,12 @@ async fn handle(
         Unread::Abandon => false,
     };
     keep_alive &= body_finished && !shared.is_draining();
+    #[cfg(feature = "ws")]
+    if !keep_alive || response.status.0 != 101 {
+        // The handshake was answered with something else (or the connection is
+        // closing): no upgrade.
+        io.upgrade.take();
+    }
     let how = crate::write::Framing {
         version: request.version,
         keep_alive,

@@ -8,16 +8,15 @@ use std::io;
 use std::task::Poll;
 use std::time::Duration;
 
-use simmer_reactor::net::TcpStream;
-
 use crate::parse::Framing;
+use crate::transport::Transport;
 
 /// Initial read buffer; it grows (up to the header limit) only for large heads.
 pub(crate) const INITIAL_BUFFER: usize = 8 * 1024;
 
 /// One connection's socket and buffered input.
 pub(crate) struct ConnIo {
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: Transport,
     /// The client's address.
     pub(crate) peer: std::net::SocketAddr,
     input: RefCell<InputBuf>,
@@ -27,7 +26,17 @@ pub(crate) struct ConnIo {
     pub(crate) owes_continue: Cell<bool>,
     /// Limit on waiting for each piece of a request body.
     pub(crate) body_read_timeout: Duration,
+    /// Set by a WebSocket route that accepted the handshake: once the `101` is out,
+    /// the connection loop stops speaking HTTP and runs this instead.
+    #[cfg(feature = "ws")]
+    pub(crate) upgrade: Cell<Option<Upgrade>>,
 }
+
+/// What an upgraded connection runs: it gets the connection, leftover bytes included.
+#[cfg(feature = "ws")]
+pub(crate) type Upgrade = Box<
+    dyn FnOnce(std::rc::Rc<ConnIo>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+>;
 
 /// How much of the current request's body is still to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,12 +85,12 @@ struct InputBuf {
 
 impl ConnIo {
     pub(crate) fn new(
-        stream: TcpStream,
+        stream: impl Into<Transport>,
         peer: std::net::SocketAddr,
         body_read_timeout: Duration,
     ) -> ConnIo {
         ConnIo {
-            stream,
+            stream: stream.into(),
             peer,
             input: RefCell::new(InputBuf {
                 bytes: Vec::new(), // taken from the pool when bytes arrive
@@ -91,6 +100,8 @@ impl ConnIo {
             body: Cell::new(BodyProgress::Done),
             owes_continue: Cell::new(false),
             body_read_timeout,
+            #[cfg(feature = "ws")]
+            upgrade: Cell::new(None),
         }
     }
 

@@ -55,8 +55,13 @@ mod server;
 #[cfg(feature = "signals")]
 mod signals;
 mod status;
+#[cfg(feature = "tls")]
+pub mod tls;
+mod transport;
 mod type_map;
 mod write;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 /// Entry points for `benches/http_parse.rs`: not part of the API.
 #[doc(hidden)]

@@ -245,6 +245,12 @@ impl Request {
         self.body.peer_addr()
     }
 
+    /// The connection the request came on (a WebSocket route takes it over).
+    #[cfg(feature = "ws")]
+    pub(crate) fn connection(&self) -> Option<&Rc<crate::conn_io::ConnIo>> {
+        self.body.connection()
+    }
+
     /// State of type `T` registered with [`crate::Router::state`].
     pub fn state<T: 'static>(&self) -> Option<&T> {
         self.state.get(&TypeId::of::<T>())?.downcast_ref()

@@ -74,6 +74,7 @@ pub(crate) async fn exchange(
         client: client.clone(),
         host: url.host.clone(),
         port: url.port,
+        tls: url.tls,
         deadline,
         limit,
     })
@@ -89,7 +90,7 @@ pub(crate) struct Head {
 }
 
 /// Reads response heads until a final (non-1xx) one.
-async fn read_head(io: &ConnIo) -> Result<Head, Failure> {
+pub(crate) async fn read_head(io: &ConnIo) -> Result<Head, Failure> {
     let mut received_any = false;
     loop {
         let parsed = io.with_unread(parse_head);
@@ -210,6 +211,7 @@ pub struct ClientResponse {
     client: Client,
     host: String,
     port: u16,
+    tls: bool,
     deadline: Option<Instant>,
     limit: usize,
 }
@@ -299,7 +301,7 @@ impl Drop for ClientResponse {
                 .inner
                 .pool
                 .borrow_mut()
-                .put(&self.host, self.port, io, max);
+                .put(&self.host, self.port, self.tls, io, max);
         }
     }
 }
