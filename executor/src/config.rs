@@ -51,7 +51,7 @@ impl fmt::Display for SlowPoll {
     }
 }
 
-/// What to do with a slow poll; the default prints it to stderr.
+/// What to do with a slow poll; the default logs it (`log` facade, else stderr).
 pub type SlowPollHook = Arc<dyn Fn(&SlowPoll) + Send + Sync>;
 
 /// Executor settings. Build with `Config::default()` and change fields.
@@ -79,7 +79,7 @@ impl Default for Config {
         Config {
             event_interval: 61,
             slow_poll_threshold: Some(Duration::from_millis(100)),
-            on_slow_poll: Arc::new(|slow: &SlowPoll| eprintln!("{slow}")),
+            on_slow_poll: Arc::new(|slow: &SlowPoll| crate::log_warn!("simmer", "{slow}")),
             trace_path: std::env::var_os("SIMMER_TRACE")
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),

@@ -480,9 +480,19 @@ impl Drop for Executor {
         }
         core.queue.borrow_mut().clear();
         if let Some(tracer) = &core.tracer {
+            // A pool thread records its job's span just after handing over the result:
+            // give jobs still counted as running a moment (bounded) to record it.
+            let deadline = std::time::Instant::now() + Duration::from_millis(200);
+            while core.stats.pool.counts().1 > 0 && std::time::Instant::now() < deadline {
+                std::thread::yield_now();
+            }
             match tracer.write() {
-                Ok(()) => eprintln!("simmer: trace written to {}", tracer.path().display()),
-                Err(e) => eprintln!("simmer: {e}"),
+                Ok(()) => crate::log_info!(
+                    "simmer",
+                    "simmer: trace written to {}",
+                    tracer.path().display()
+                ),
+                Err(e) => crate::log_error!("simmer", "simmer: {e}"),
             }
         }
     }

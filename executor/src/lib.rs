@@ -24,6 +24,7 @@
 mod clock;
 mod config;
 pub mod coop;
+pub mod diag;
 mod executor;
 mod histogram;
 mod join;

@@ -118,7 +118,10 @@ impl Server {
             let signal = crate::signals::shutdown_signal()?;
             self.serve_until(router, async move {
                 let name = signal.await;
-                eprintln!("simmer-http: {name} received: shutting down gracefully");
+                simmer_executor::log_info!(
+                    "simmer_http",
+                    "simmer-http: {name} received: shutting down gracefully"
+                );
             })
             .await
         }
@@ -138,7 +141,8 @@ impl Server {
             shutdown.await;
             drain.begin();
             if !grace.is_zero() {
-                eprintln!(
+                simmer_executor::log_info!(
+                    "simmer_http",
                     "simmer-http: draining: accepting for {} more",
                     Readable(grace)
                 );
