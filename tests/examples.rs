@@ -271,6 +271,12 @@ fn trace_example_writes_a_chrome_trace_and_a_self_contained_timeline() {
     }
     let html = std::fs::read_to_string(dir.join("trace.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("nap 20 ms") && html.contains("pool thread 0"));
+    // Zoom and pan are wired up, and the label column is sized to the longest name.
+    assert!(html.contains("addEventListener(\"wheel\"") && html.contains("mousemove"));
+    assert!(
+        !html.contains("LEFT = 190,"),
+        "the label column follows the names"
+    );
     assert!(
         !html.contains("http://") || !html.contains("<script src"),
         "no network needed"

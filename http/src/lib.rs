@@ -40,12 +40,15 @@ pub mod extract;
 mod extract_fields;
 #[cfg(feature = "json")]
 mod extract_serde;
+mod fd_limit;
 #[doc(hidden)]
 pub mod fuzz;
 mod handler;
 mod handler_sync;
 pub mod health;
+mod inbox;
 mod inline_vec;
+mod listen;
 mod live;
 mod method;
 pub mod metrics;
@@ -61,10 +64,12 @@ mod server;
 #[cfg(feature = "signals")]
 mod signals;
 mod status;
+mod stop_switch;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
 mod type_map;
+mod workers;
 mod write;
 #[cfg(feature = "ws")]
 pub mod ws;
@@ -126,3 +131,4 @@ pub use server::Server;
 #[cfg(feature = "signals")]
 pub use signals::shutdown_signal;
 pub use status::StatusCode;
+pub use workers::{Distribution, Stopper, Workers};

@@ -387,7 +387,10 @@ impl App {
         match CatchPanic(handler.call(req)).await {
             Ok(response) => self.answer_errors(response, &what),
             Err(message) => {
-                eprintln!("simmer-http: handler for {what} panicked: {message}");
+                simmer_executor::log_error!(
+                    "simmer_http",
+                    "simmer-http: handler for {what} panicked: {message}"
+                );
                 self.error_response(HttpError::new(500, "Internal Server Error"))
             }
         }
@@ -405,7 +408,10 @@ impl App {
         }
         if error.downcast_ref::<HttpError>().is_none() {
             // Details go to the log; the client gets a plain 500.
-            eprintln!("simmer-http: handler for {what} failed: {error}");
+            simmer_executor::log_error!(
+                "simmer_http",
+                "simmer-http: handler for {what} failed: {error}"
+            );
             return self.error_response(HttpError::new(500, "Internal Server Error"));
         }
         if self.plain_errors {
