@@ -8,6 +8,7 @@
 #   bash benches/http.sh                 # DURATION=5 by default
 #   DURATION=5 ROUNDS=4 bash benches/http.sh   # even ROUNDS: each server first as often
 #   WITH_FLOOR=1 bash benches/http.sh          # also examples/floor.rs, a bare mio loop
+#   WITH_RAW=0 bash benches/http.sh            # without examples/hello_raw.rs
 #
 # The floor is about the least CPU per request any server can spend here (no parsing, a
 # canned response): what is left of it is mostly kernel time, which bounds the ratios.
@@ -19,6 +20,10 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-1}
 WITH_FLOOR=${WITH_FLOOR:-0}
+# examples/hello_raw.rs: tokio + httparse by hand, no checks, no router (the reference
+# point of benches/instructions.sh).
+WITH_RAW=${WITH_RAW:-1}
+RAW_ADDR=127.0.0.1:18083
 SIMMER_ADDR=127.0.0.1:18080
 HYPER_ADDR=127.0.0.1:18081
 FLOOR_ADDR=127.0.0.1:18082
@@ -26,7 +31,7 @@ HZ=$(getconf CLK_TCK)
 OUT=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
 
-cargo build --release --quiet --example hello --example hello_hyper --example floor
+cargo build --release --quiet --example hello --example hello_hyper --example floor --example hello_raw
 # -p simmer: build only the root package's features (workspace members' dev-dependencies
 # would otherwise switch features back on).
 cargo build -p simmer --profile small --quiet --example hello --no-default-features --features json
@@ -100,7 +105,7 @@ else
 fi
 
 addr_of() {
-  case $1 in hello) echo "$SIMMER_ADDR" ;; hello_hyper) echo "$HYPER_ADDR" ;; *) echo "$FLOOR_ADDR" ;; esac
+  case $1 in hello) echo "$SIMMER_ADDR" ;; hello_hyper) echo "$HYPER_ADDR" ;; hello_raw) echo "$RAW_ADDR" ;; *) echo "$FLOOR_ADDR" ;; esac
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -108,7 +113,8 @@ for round in $(seq "$ROUNDS"); do
   # h2load burst, 256 connections closing) sees a noisier machine.
   if [ $((round % 2)) = 1 ]; then order="hello hello_hyper"; else order="hello_hyper hello"; fi
   runs=$order
-  [ "$WITH_FLOOR" = 1 ] && runs="$order floor"
+  [ "$WITH_RAW" = 1 ] && runs="$runs hello_raw"
+  [ "$WITH_FLOOR" = 1 ] && runs="$runs floor"
   for conns in 16 256; do
     for depth in 1 16; do
       for name in $runs; do run_wrk "$name" "$(addr_of "$name")" "$conns" "$depth"; done
@@ -144,6 +150,15 @@ for conns in (16, 256):
         s_us, h_us = med([r[2] for r in s]), med([r[2] for r in h])
         label = f"-c {conns}" + (f", pipelined x{depth}" if depth > 1 else "")
         print(f"| {label} | {med([r[0] for r in s]):,.0f} | {med([r[0] for r in h]):,.0f} | {p99_of(s, depth)} | {p99_of(h, depth)} | {s_us:.2f} µs | {h_us:.2f} µs | **{s_us / h_us:.2f}x** |")
+if any(k[2] == "hello_raw" for k in rows):
+    print("\nRequests per second per server core (wrk's req/s / the server's CPU seconds per second):")
+    print("| load | simmer | hyper | hello_raw | simmer / hyper | hello_raw / hyper |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for conns in (16, 256):
+        for depth in (1, 16):
+            s, h, r = (1e6 / med([x[2] for x in rows[(conns, depth, n)]]) for n in ("hello", "hello_hyper", "hello_raw"))
+            label = f"-c {conns}" + (f", pipelined x{depth}" if depth > 1 else "")
+            print(f"| {label} | {s:,.0f} | {h:,.0f} | {r:,.0f} | **{s / h:.2f}x** | {r / h:.2f}x |")
 if any(k[2] == "floor" for k in rows):
     print("\nThe floor (examples/floor.rs, a bare mio loop with a canned response):")
     print("| load | floor CPU/req | floor / hyper | simmer / hyper |")

@@ -176,7 +176,18 @@ async fn stats(req: Request) -> Json<Value> {
         "offload_queued": s.offload_queued, "offload_running": s.offload_running,
         "offload_threads": s.offload_threads, "longest_poll_ms": s.longest_poll.as_millis() as u64,
         "slow_polls": s.slow_polls, "async_route_most_at_once": tour.most_sleeping.get(),
+        "loop_delay": histogram(&s.loop_delay), "timer_lateness": histogram(&s.timer_lateness),
+        "poll_duration": histogram(&s.poll_duration), "wake_to_poll": histogram(&s.wake_to_poll),
     }))
+}
+
+/// A histogram as `/stats` shows it: count and quantiles in microseconds.
+fn histogram(h: &simmer::Histogram) -> Value {
+    let us = |d: Duration| d.as_micros() as u64;
+    json!({
+        "count": h.count(), "p50_us": us(h.p50()), "p90_us": us(h.p90()),
+        "p99_us": us(h.p99()), "max_us": us(h.max()),
+    })
 }
 
 /// Where `/db-data` and `/items` read from: PostgreSQL through simmer-postgres (an async
@@ -341,6 +352,8 @@ pub fn router(upstream: String, db: Database) -> Router {
         .get("/stats", stats)
         .get("/db-data", db_data)
         .get("/items", items)
+        .metrics("/metrics")
+        .live_page("/_simmer")
         .state(Tour {
             client: Client::new(),
             db,

@@ -131,57 +131,97 @@ fn render_html(trace: &Value) -> String {
             _ => {}
         }
     }
-    let (width, row_h, label_w) = (1100.0, 26.0, 190.0);
-    let x = |t: f64| label_w + t / end * (width - label_w - 10.0);
+    // The label column fits the longest name (monospace 11 px: about 6.7 px a character).
+    let longest = rows
+        .values()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let (width, row_h) = (1100.0, 26.0);
+    let label_w = (longest as f64 * 6.7 + 14.0).max(60.0);
     let height = 40.0 + rows.len() as f64 * row_h;
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="monospace" font-size="11">"#
+        r#"<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="{}" height="{height}" font-family="monospace" font-size="11" style="cursor:grab;user-select:none">"#,
+        label_w + width
     );
     for (i, row) in rows.values().enumerate() {
         let y = 30.0 + i as f64 * row_h;
         let _ = write!(
             svg,
-            r#"<text x="4" y="{}">{}</text>"#,
+            r##"<text x="4" y="{}">{}</text><line x1="{label_w}" x2="{}" y1="{}" y2="{}" stroke="#ddd"/>"##,
             y + 15.0,
-            escape(&row.label)
-        );
-        let _ = write!(
-            svg,
-            r##"<line x1="{label_w}" x2="{width}" y1="{}" y2="{}" stroke="#ddd"/>"##,
+            escape(&row.label),
+            label_w + width,
             y + 20.0,
             y + 20.0
         );
-        for (ts, dur) in &row.spans {
-            let w = (x(ts + dur) - x(*ts)).max(1.5);
-            let _ = write!(
-                svg,
-                r##"<rect x="{:.1}" y="{}" width="{w:.1}" height="14" fill="#4a7ebb"><title>{:.1} µs at {:.1} µs</title></rect>"##,
-                x(*ts),
-                y + 4.0,
-                dur,
-                ts
-            );
-        }
-        for (ts, source) in &row.wakes {
-            let colour = match source.as_str() {
-                "io" => "#2e9e44",
-                "timer" => "#e08a00",
-                "other thread" => "#c0392b",
-                "yield" => "#8e44ad",
-                _ => "#555",
-            };
-            let _ = write!(
-                svg,
-                r#"<rect x="{:.1}" y="{}" width="2" height="20" fill="{colour}"><title>woken by {source} at {ts:.1} µs</title></rect>"#,
-                x(*ts),
-                y
-            );
-        }
     }
     let _ = write!(
         svg,
-        r#"<text x="{label_w}" y="14">0 µs</text><text x="{}" y="14" text-anchor="end">{end:.0} µs</text></svg>"#,
-        width - 10.0
+        r#"<text id="from" x="{label_w}" y="14"></text><text id="to" x="{}" y="14" text-anchor="end"></text><g id="plot"></g></svg>"#,
+        label_w + width - 10.0
+    );
+    // The bars and ticks are drawn by the script from this data, for the time window
+    // in view: the wheel zooms around the pointer, dragging pans, a double click resets.
+    let data: Vec<Value> = rows
+        .values()
+        .map(|r| serde_json::json!({"spans": r.spans, "wakes": r.wakes}))
+        .collect();
+    let script = format!(
+        r##"<script>
+"use strict";
+const ROWS = {data}, END = {end}, LEFT = {label_w}, WIDTH = {width} - 10, ROW_H = {row_h};
+const COLOURS = {{"io": "#2e9e44", "timer": "#e08a00", "other thread": "#c0392b", "yield": "#8e44ad"}};
+let t0 = 0, t1 = END;
+const svg = document.getElementById("timeline"), plot = document.getElementById("plot");
+const NS = "http://www.w3.org/2000/svg";
+function rect(x, y, w, h, fill, title) {{
+  const r = document.createElementNS(NS, "rect");
+  r.setAttribute("x", x.toFixed(1)); r.setAttribute("y", y); r.setAttribute("width", w.toFixed(1));
+  r.setAttribute("height", h); r.setAttribute("fill", fill);
+  const t = document.createElementNS(NS, "title"); t.textContent = title; r.append(t); return r;
+}}
+function draw() {{
+  const x = t => LEFT + (t - t0) / (t1 - t0) * WIDTH, out = [];
+  ROWS.forEach((row, i) => {{
+    const y = 30 + i * ROW_H;
+    for (const [ts, dur] of row.spans) {{
+      if (ts + dur < t0 || ts > t1) continue;
+      const a = Math.max(x(ts), LEFT), b = Math.min(x(ts + dur), LEFT + WIDTH);
+      out.push(rect(a, y + 4, Math.max(b - a, 1.5), 14, "#4a7ebb", `${{dur.toFixed(1)}} µs at ${{ts.toFixed(1)}} µs`));
+    }}
+    for (const [ts, source] of row.wakes) {{
+      if (ts < t0 || ts > t1) continue;
+      out.push(rect(x(ts), y, 2, 20, COLOURS[source] || "#555", `woken by ${{source}} at ${{ts.toFixed(1)}} µs`));
+    }}
+  }});
+  plot.replaceChildren(...out);
+  document.getElementById("from").textContent = t0.toFixed(0) + " µs";
+  document.getElementById("to").textContent = t1.toFixed(0) + " µs";
+}}
+function timeAt(clientX) {{
+  const px = clientX - svg.getBoundingClientRect().left - LEFT;
+  return t0 + Math.min(Math.max(px / WIDTH, 0), 1) * (t1 - t0);
+}}
+svg.addEventListener("wheel", e => {{
+  e.preventDefault();
+  const at = timeAt(e.clientX), k = e.deltaY < 0 ? 0.8 : 1.25;
+  const span = Math.min(Math.max((t1 - t0) * k, 1), END);
+  t0 = Math.max(0, at - (at - t0) / (t1 - t0) * span); t1 = Math.min(END, t0 + span); t0 = t1 - span;
+  draw();
+}}, {{ passive: false }});
+let drag = null;
+svg.addEventListener("mousedown", e => {{ drag = {{ x: e.clientX, t0, t1 }}; svg.style.cursor = "grabbing"; }});
+window.addEventListener("mouseup", () => {{ drag = null; svg.style.cursor = "grab"; }});
+window.addEventListener("mousemove", e => {{
+  if (!drag) return;
+  const span = drag.t1 - drag.t0, dt = (drag.x - e.clientX) / WIDTH * span;
+  t0 = Math.min(Math.max(drag.t0 + dt, 0), END - span); t1 = t0 + span; draw();
+}});
+svg.addEventListener("dblclick", () => {{ t0 = 0; t1 = END; draw(); }});
+draw();
+</script>"##,
+        data = Value::Array(data)
     );
     format!(
         "<!doctype html><meta charset=\"utf-8\"><title>simmer trace</title>\
@@ -189,7 +229,8 @@ fn render_html(trace: &Value) -> String {
          <p>One row per task (and per offload thread). Blue bars: polls. Ticks: wakes — \
          <span style=\"color:#2e9e44\">I/O</span>, <span style=\"color:#e08a00\">timer</span>, \
          <span style=\"color:#c0392b\">other thread</span>, <span style=\"color:#8e44ad\">yield</span>, \
-         <span style=\"color:#555\">another task</span>. Hover for times.</p>{svg}</body>\n"
+         <span style=\"color:#555\">another task</span>. Hover for times. Scroll to zoom around \
+         the pointer, drag to pan, double-click to see it all.</p>{svg}{script}</body>\n"
     )
 }
 

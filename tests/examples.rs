@@ -177,6 +177,32 @@ fn hello_hyper_baseline_serves_the_same_routes() {
 }
 
 #[test]
+fn hello_raw_reference_serves_the_same_routes_pipelined() {
+    // It ignores `Connection: close` (no checks at all), so no `http_get` here: two
+    // pipelined requests in one write, both answered, in order.
+    let (_child, addr) = start_example("hello_raw");
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET /json HTTP/1.1\r\nHost: a\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: a\r\n\r\n"
+    )
+    .unwrap();
+    let mut got = String::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with("Hello, World!") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early: {got}");
+        got.push_str(std::str::from_utf8(&buf[..n]).unwrap());
+    }
+    let json_at = got
+        .find("{\"message\":\"Hello, World!\"}")
+        .expect("json first");
+    assert!(json_at < got.rfind("Hello, World!").unwrap());
+}
+
+#[test]
 fn blocking_example_shows_a_frozen_loop_then_a_responsive_one() {
     let out = Command::new(example("blocking")).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -245,9 +271,63 @@ fn trace_example_writes_a_chrome_trace_and_a_self_contained_timeline() {
     }
     let html = std::fs::read_to_string(dir.join("trace.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("nap 20 ms") && html.contains("pool thread 0"));
+    // Zoom and pan are wired up, and the label column is sized to the longest name.
+    assert!(html.contains("addEventListener(\"wheel\"") && html.contains("mousemove"));
+    assert!(
+        !html.contains("LEFT = 190,"),
+        "the label column follows the names"
+    );
     assert!(
         !html.contains("http://") || !html.contains("<script src"),
         "no network needed"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn myths_example_measures_each_myth() {
+    let out = Command::new(example("myths"))
+        .env("SIMMER_MYTHS_QUICK", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for heading in [
+        "1. Async is not faster",
+        "2. A blocking call",
+        "3. Async tasks share one thread",
+        "4. Not every route",
+    ] {
+        assert!(text.contains(heading), "{heading}: {text}");
+    }
+    // Myth 3: the four tasks ran on one thread and never at the same time.
+    let tasks = text
+        .lines()
+        .find(|l| l.contains("async tasks (spawn)"))
+        .unwrap();
+    let cols: Vec<&str> = tasks.split_whitespace().collect();
+    assert_eq!(&cols[3..7], ["1", "0", "of", "4"], "{tasks}");
+    // Myth 2 ran examples/blocking.rs: its slow-poll warning names the blocking request.
+    assert!(
+        text.contains("GET /block?ms=1000") && text.contains("slow poll"),
+        "{text}"
+    );
+    // Myth 4: the blocking call in an async handler held the loop; on the pool it did not.
+    let held = |row: &str| {
+        let line = text.lines().find(|l| l.contains(row)).unwrap();
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        cols[cols.len() - 2].parse::<f64>().unwrap()
+    };
+    assert!(
+        held("async fn calling a blocking driver") >= 150.0,
+        "{text}"
+    );
+    assert!(
+        held("plain fn run on the pool") < held("async fn calling a blocking driver"),
+        "{text}"
+    );
 }

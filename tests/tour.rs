@@ -166,6 +166,25 @@ fn every_route_answers_as_the_guide_says() {
         let (_, stats, _) = get_json(&client, &format!("{base}/stats")).await;
         assert!(stats["tasks_spawned"].as_u64().unwrap() > 0, "{stats}");
         assert!(stats["offload_threads"].as_u64().is_some(), "{stats}");
+        let delay = &stats["loop_delay"];
+        assert!(delay["count"].as_u64().unwrap() > 0, "{stats}");
+        assert!(
+            delay["p50_us"].as_u64() <= delay["max_us"].as_u64(),
+            "{stats}"
+        );
+        // GET /metrics: the Prometheus text (parsed for real in http/tests/metrics.rs).
+        let metrics = client.get(&format!("{base}/metrics")).send().await.unwrap();
+        let text = metrics.text().await.unwrap();
+        assert!(
+            text.contains(
+                "simmer_http_requests_total{method=\"GET\",route=\"/items/{id}\",status=\"2xx\"}"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE simmer_loop_delay_seconds histogram"),
+            "{text}"
+        );
     });
     tour.stop();
 }

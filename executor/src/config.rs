@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::histogram::Histogram;
+
 /// A poll that held the loop longer than the slow-poll threshold.
 #[derive(Debug, Clone)]
 pub struct SlowPoll {
@@ -18,6 +20,8 @@ pub struct SlowPoll {
     pub threshold: Duration,
     /// What the task was doing, if it said (an HTTP request: "GET /block?ms=1000").
     pub detail: Option<String>,
+    /// The loop-delay histogram as the slow poll ended (this poll not yet in it).
+    pub loop_delay: Histogram,
 }
 
 impl fmt::Display for SlowPoll {
@@ -34,14 +38,15 @@ impl fmt::Display for SlowPoll {
             f,
             "simmer: slow poll: {who} held the loop for at least {} ms in one poll (threshold {} ms); \
              no other task, socket or timer ran meanwhile. Move blocking or CPU-heavy work \
-             to simmer::offload(|| ...).await",
+             to simmer::offload(|| ...).await. Loop delay so far: {}",
             self.held.as_millis() as u64,
-            self.threshold.as_millis() as u64
+            self.threshold.as_millis() as u64,
+            self.loop_delay
         )
     }
 }
 
-/// What to do with a slow poll; the default prints it to stderr.
+/// What to do with a slow poll; the default logs it (`log` facade, else stderr).
 pub type SlowPollHook = Arc<dyn Fn(&SlowPoll) + Send + Sync>;
 
 /// Executor settings. Build with `Config::default()` and change fields.
@@ -66,7 +71,7 @@ impl Default for Config {
         Config {
             event_interval: 61,
             slow_poll_threshold: Some(Duration::from_millis(100)),
-            on_slow_poll: Arc::new(|slow: &SlowPoll| eprintln!("{slow}")),
+            on_slow_poll: Arc::new(|slow: &SlowPoll| crate::log_warn!("simmer", "{slow}")),
             trace_path: std::env::var_os("SIMMER_TRACE")
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),

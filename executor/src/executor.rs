@@ -19,7 +19,7 @@ use std::future::Future;
 use std::io;
 use std::ptr;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -30,12 +30,17 @@ use crate::clock::{coarse_now, resolution};
 use crate::config::{Config, SlowPoll};
 use crate::coop;
 use crate::join::JoinHandle;
+use crate::live_tasks::{LiveTask, Queued, TaskInfo};
 use crate::offload::Pool;
 use crate::park::Park;
 use crate::shared::Shared;
-use crate::stats::{bump, Counters, Stats};
+use crate::stats::{bump, register, Counters, LoopStats, Stats};
 use crate::task::{TaskName, TaskRef, ABORTED, COMPLETE, HAS_HANDLE, REF_ONE, RUNNING, SCHEDULED};
 use crate::trace::{Tracer, WakeSource};
+use crate::watch::{LoopEvent, LoopEventKind, Ring};
+
+/// Slow polls kept for [`recent_slow_polls`].
+const RECENT_SLOW_POLLS: usize = 16;
 
 thread_local! {
     /// The core of the executor running `block_on` on this thread, or null.
@@ -55,26 +60,34 @@ pub(crate) struct Core {
     shared: Arc<Shared>,
     /// Where the loop sleeps: the reactor, or a condvar.
     park: RefCell<Box<dyn Park>>,
-    /// Tasks ready to be polled, in wake order.
-    queue: RefCell<VecDeque<TaskRef>>,
-    /// Every unfinished task; its slot holds one counted reference.
-    live: RefCell<Slab<TaskRef>>,
+    /// Tasks ready to be polled, in wake order, each with the time it was woken.
+    queue: RefCell<VecDeque<Queued>>,
+    /// Every unfinished task; its slot holds one counted reference and its poll figures.
+    live: RefCell<Slab<LiveTask>>,
     /// Wakers of tasks that yielded; woken after the next I/O check.
     deferred: RefCell<Vec<Waker>>,
-    /// Statistics counters.
-    counters: Counters,
+    /// Statistics counters, the offload pool, and what other threads count; listed in
+    /// the process-wide registry so any worker can report every loop.
+    stats: Arc<LoopStats>,
     /// Settings.
     config: Config,
     /// Slow-poll threshold in ns (`u64::MAX` when off).
     slow_poll_ns: u64,
     /// Trace recorder, when tracing is on.
     tracer: Option<Tracer>,
-    /// The offload thread pool.
-    pool: Arc<Pool>,
+    /// Ring of recent polls and wakes, once a viewer asked for it (`watch_events`).
+    ring: RefCell<Option<Ring>>,
+    /// Tracing is on or the ring is: polls and wakes are recorded. One flag, so that
+    /// with neither the loop pays one branch per poll.
+    recording: Cell<bool>,
     /// Next task number (0 is the `block_on` future).
     next_id: Cell<u64>,
     /// Coarse time at the end of the last poll or park: the start of the next poll.
     clock: Cell<u64>,
+    /// Coarse time the last park returned: the loop delay runs from here to the next.
+    park_returned: Cell<u64>,
+    /// The last few slow polls, newest last, for the live page.
+    recent_slow: RefCell<VecDeque<SlowPoll>>,
     /// The coarse clock's resolution in ns.
     clock_tick_ns: u64,
     /// What is waking tasks right now, for the trace (set by the reactor).
@@ -94,6 +107,12 @@ impl Executor {
             config.offload_idle_timeout,
             tracer.as_ref().map(|t| Arc::clone(&t.pool)),
         ));
+        let stats = Arc::new(LoopStats {
+            counters: Counters::default(),
+            shared: Arc::clone(&shared),
+            pool,
+        });
+        register(&stats);
         let slow_poll_ns = config
             .slow_poll_threshold
             .map_or(u64::MAX, |d| d.as_nanos().min(u64::MAX as u128) as u64);
@@ -104,13 +123,16 @@ impl Executor {
                 queue: RefCell::new(VecDeque::with_capacity(64)),
                 live: RefCell::new(Slab::new()),
                 deferred: RefCell::new(Vec::new()),
-                counters: Counters::default(),
+                stats,
                 config,
                 slow_poll_ns,
+                recording: Cell::new(tracer.is_some()),
                 tracer,
-                pool,
+                ring: RefCell::new(None),
                 next_id: Cell::new(1),
                 clock: Cell::new(0),
+                park_returned: Cell::new(0),
+                recent_slow: RefCell::new(VecDeque::new()),
                 clock_tick_ns: resolution().as_nanos() as u64,
                 wake_source: Cell::new(WakeSource::Task),
                 poll_detail: RefCell::new(None),
@@ -137,6 +159,7 @@ impl Executor {
         let mut cx = Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
         core.clock.set(coarse_now());
+        core.park_returned.set(core.clock.get());
         loop {
             if main.woken.swap(false, Ordering::SeqCst) {
                 if let Poll::Ready(output) = core.timed_poll(None, || future.as_mut().poll(&mut cx))
@@ -170,9 +193,11 @@ impl Core {
     /// Polls up to `event_interval` queued tasks.
     fn run_batch(&self) {
         for _ in 0..self.config.event_interval {
-            let Some(task) = self.queue.borrow_mut().pop_front() else {
+            let Some(Queued { task, woken_at }) = self.queue.borrow_mut().pop_front() else {
                 break;
             };
+            let waited = self.clock.get().saturating_sub(woken_at);
+            self.stats.counters.wake_to_poll.record(waited);
             self.run_task(task);
         }
     }
@@ -196,7 +221,7 @@ impl Core {
             self.finish(task);
         } else if header.state.fetch_and(!RUNNING, Ordering::AcqRel) & SCHEDULED != 0 {
             // Woken while it was running: back of the queue.
-            self.queue.borrow_mut().push_back(task);
+            self.push(task);
         }
     }
 
@@ -212,7 +237,7 @@ impl Core {
         // SAFETY: `slot` was written at spawn on this thread and never changes.
         let slot = unsafe { *header.slot.get() };
         self.live.borrow_mut().remove(slot);
-        bump(&self.counters.tasks_finished, 1);
+        bump(&self.stats.counters.tasks_finished, 1);
         let waiter = if has_handle {
             // SAFETY: join_waker is only used on the loop thread; the handle's
             // reference keeps the task alive past the release below.
@@ -230,30 +255,66 @@ impl Core {
 
     /// Polls with a fresh coop budget, times the poll, and reports it if slow.
     fn timed_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
-        let id = task.map_or(0, |t| t.header().id);
-        // With tracing off, this branch is all the tracing costs.
-        if let Some(tracer) = &self.tracer {
-            let start = tracer.now();
-            let result = self.measured_poll(task, poll);
-            tracer.poll(id, start);
-            return result;
+        // With tracing and watching off, this branch is all they cost.
+        if self.recording.get() {
+            return self.recorded_poll(task, poll);
         }
         self.measured_poll(task, poll)
+    }
+
+    /// A poll recorded in the trace and the watch ring, whichever is on.
+    #[inline(never)]
+    fn recorded_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
+        let id = task.map_or(0, |t| t.header().id);
+        let trace_start = self.tracer.as_ref().map(Tracer::now);
+        let ring_start = self.ring.borrow().as_ref().map(Ring::now_us);
+        let result = self.measured_poll(task, poll);
+        if let (Some(tracer), Some(start)) = (&self.tracer, trace_start) {
+            tracer.poll(id, start);
+        }
+        if let (Some(ring), Some(start)) = (&mut *self.ring.borrow_mut(), ring_start) {
+            let micros = ring.now_us().saturating_sub(start);
+            ring.push(id, start, LoopEventKind::Poll { micros });
+        }
+        result
+    }
+
+    /// Records a wake in the trace and the watch ring, whichever is on.
+    #[cold]
+    fn record_wake(&self, id: u64, source: WakeSource) {
+        if let Some(tracer) = &self.tracer {
+            tracer.wake(id, source);
+        }
+        if let Some(ring) = &mut *self.ring.borrow_mut() {
+            let at = ring.now_us();
+            ring.push(id, at, LoopEventKind::Wake(source));
+        }
     }
 
     fn measured_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
         // The budget is reset per poll; it is lifted when `block_on` returns.
         coop::reset();
         let result = poll();
-        bump(&self.counters.polls, 1);
+        let counters = &self.stats.counters;
+        bump(&counters.polls, 1);
         let now = coarse_now();
-        // The coarse clock ticks every few ms: a 1 µs poll that straddles a tick reads
-        // as one tick. Subtracting a tick gives a bound the poll certainly reached.
-        let held = now
-            .saturating_sub(self.clock.replace(now))
-            .saturating_sub(self.clock_tick_ns);
-        if held > self.counters.longest_poll_ns.get() {
-            self.counters.longest_poll_ns.set(held);
+        let elapsed = now.saturating_sub(self.clock.replace(now));
+        // Read as ticks of the coarse clock, a poll's length is right on average (a
+        // 1 µs poll reads 0 mostly, one tick when it straddles one): the histogram
+        // and the per-task time keep the raw figure.
+        counters.poll_duration.record(elapsed);
+        if let Some(task) = task {
+            // SAFETY: `slot` was written at spawn on this thread and never changes.
+            let slot = unsafe { *task.header().slot.get() };
+            if let Some(live) = self.live.borrow_mut().get_mut(slot) {
+                live.polls += 1;
+                live.held_ns += elapsed;
+            }
+        }
+        // The longest poll is a bound it certainly reached: one tick less.
+        let held = elapsed.saturating_sub(self.clock_tick_ns);
+        if held > counters.longest_poll_ns.load(Relaxed) {
+            counters.longest_poll_ns.store(held, Relaxed);
         }
         if held >= self.slow_poll_ns {
             self.report_slow_poll(task, held);
@@ -267,15 +328,22 @@ impl Core {
 
     #[cold]
     fn report_slow_poll(&self, task: Option<TaskRef>, held_ns: u64) {
-        bump(&self.counters.slow_polls, 1);
+        bump(&self.stats.counters.slow_polls, 1);
         let slow = SlowPoll {
             task_id: task.map_or(0, |t| t.header().id),
             task_name: task.and_then(|t| t.header().name.as_deref().cloned()),
             held: Duration::from_nanos(held_ns),
             threshold: self.config.slow_poll_threshold.unwrap_or_default(),
             detail: self.poll_detail.borrow().as_ref().map(|d| d.to_string()),
+            loop_delay: self.stats.counters.loop_delay.snapshot(),
         };
         (self.config.on_slow_poll)(&slow);
+        let mut recent = self.recent_slow.borrow_mut();
+        if recent.len() == RECENT_SLOW_POLLS {
+            recent.pop_front();
+        }
+        recent.push_back(slow);
+        drop(recent);
         // The report itself may be slow (a blocked stderr); do not blame the next poll.
         self.clock.set(coarse_now());
     }
@@ -283,7 +351,11 @@ impl Core {
     /// Between batches: sleep if nothing is ready, else look at I/O and timers without
     /// blocking; then collect remote wakes and requeue yielded tasks.
     fn turn(&self, main_woken: &AtomicBool) {
-        bump(&self.counters.loop_turns, 1);
+        let counters = &self.stats.counters;
+        bump(&counters.loop_turns, 1);
+        // `clock` was read as the last poll ended: the loop is about to enter the poll.
+        let away = self.clock.get().saturating_sub(self.park_returned.get());
+        counters.loop_delay.record(away);
         let idle = self.queue.borrow().is_empty()
             && self.deferred.borrow().is_empty()
             && !main_woken.load(Ordering::SeqCst);
@@ -293,22 +365,27 @@ impl Core {
         } else {
             self.park.borrow_mut().park(Some(Duration::ZERO));
         }
+        let now = coarse_now();
+        self.park_returned.set(now);
+        self.clock.set(now);
         self.take_remote_wakes();
         self.wake_deferred();
-        self.clock.set(coarse_now());
     }
 
     fn take_remote_wakes(&self) {
         let mut queue = self.queue.borrow_mut();
         let before = queue.len();
-        let n = self.shared.drain_remote(&mut *queue);
+        let woken_at = self.clock.get();
+        let n = self
+            .shared
+            .drain_remote(|task| queue.push_back(Queued { task, woken_at }));
         if n == 0 {
             return;
         }
-        bump(&self.counters.remote_wakes, n as u64);
-        if let Some(tracer) = &self.tracer {
-            for task in queue.range(before..) {
-                tracer.wake(task.header().id, WakeSource::Remote);
+        bump(&self.stats.counters.remote_wakes, n as u64);
+        if self.recording.get() {
+            for queued in queue.range(before..) {
+                self.record_wake(queued.task.header().id, WakeSource::Remote);
             }
         }
     }
@@ -339,34 +416,26 @@ impl Core {
         }
         // Two counted references: the live slot and the JoinHandle.
         let task = TaskRef::allocate(future, Arc::clone(&self.shared), id, name, 2);
-        let slot = self.live.borrow_mut().insert(task);
+        let slot = self.live.borrow_mut().insert(LiveTask::new(task));
         // SAFETY: the task is not yet visible to anyone else.
         unsafe { *task.header().slot.get() = slot };
-        self.queue.borrow_mut().push_back(task);
-        bump(&self.counters.tasks_spawned, 1);
+        self.push(task);
+        bump(&self.stats.counters.tasks_spawned, 1);
         JoinHandle::new(task)
     }
 
+    /// Queues a task, stamped with the time of the poll or turn in progress.
+    fn push(&self, task: TaskRef) {
+        let woken_at = self.clock.get();
+        self.queue.borrow_mut().push_back(Queued { task, woken_at });
+    }
+
+    fn tasks(&self) -> Vec<TaskInfo> {
+        self.live.borrow().iter().map(|(_, t)| t.info()).collect()
+    }
+
     fn stats(&self) -> Stats {
-        let c = &self.counters;
-        let (offload_queued, offload_running, offload_threads) = self.pool.counts();
-        Stats {
-            tasks_spawned: c.tasks_spawned.get(),
-            tasks_alive: c.tasks_spawned.get() - c.tasks_finished.get(),
-            polls: c.polls.get(),
-            local_wakes: c.local_wakes.get(),
-            remote_wakes: c.remote_wakes.get()
-                + self.shared.remote_main_wakes.load(Ordering::Relaxed),
-            unparks: self.shared.unparks.load(Ordering::Relaxed),
-            io_events: c.io_events.get(),
-            timers_fired: c.timers_fired.get(),
-            loop_turns: c.loop_turns.get(),
-            offload_queued,
-            offload_running,
-            offload_threads,
-            longest_poll: Duration::from_nanos(c.longest_poll_ns.get()),
-            slow_polls: c.slow_polls.get(),
-        }
+        self.stats.snapshot()
     }
 }
 
@@ -374,13 +443,13 @@ impl Drop for Executor {
     fn drop(&mut self) {
         let core = &*self.core;
         core.shared.close();
-        core.pool.shutdown();
+        core.stats.pool.shutdown();
         core.queue.borrow_mut().clear();
         drop(std::mem::take(&mut *core.deferred.borrow_mut()));
         // Drop every unfinished future here, on the loop thread. Dropping one may
         // spawn nothing (no runtime is current) but may free other tasks' handles.
         loop {
-            let tasks: Vec<TaskRef> = core.live.borrow_mut().drain().collect();
+            let tasks: Vec<TaskRef> = core.live.borrow_mut().drain().map(|t| t.task).collect();
             if tasks.is_empty() {
                 break;
             }
@@ -398,9 +467,19 @@ impl Drop for Executor {
         }
         core.queue.borrow_mut().clear();
         if let Some(tracer) = &core.tracer {
+            // A pool thread records its job's span just after handing over the result:
+            // give jobs still counted as running a moment (bounded) to record it.
+            let deadline = std::time::Instant::now() + Duration::from_millis(200);
+            while core.stats.pool.counts().1 > 0 && std::time::Instant::now() < deadline {
+                std::thread::yield_now();
+            }
             match tracer.write() {
-                Ok(()) => eprintln!("simmer: trace written to {}", tracer.path().display()),
-                Err(e) => eprintln!("simmer: {e}"),
+                Ok(()) => crate::log_info!(
+                    "simmer",
+                    "simmer: trace written to {}",
+                    tracer.path().display()
+                ),
+                Err(e) => crate::log_error!("simmer", "simmer: {e}"),
             }
         }
     }
@@ -479,10 +558,10 @@ pub(crate) fn enqueue_woken(task: TaskRef) {
         ) {
             return false;
         }
-        core.queue.borrow_mut().push_back(task);
-        bump(&core.counters.local_wakes, 1);
-        if let Some(tracer) = &core.tracer {
-            tracer.wake(task.header().id, core.wake_source.get());
+        core.push(task);
+        bump(&core.stats.counters.local_wakes, 1);
+        if core.recording.get() {
+            core.record_wake(task.header().id, core.wake_source.get());
         }
         true
     });
@@ -502,7 +581,7 @@ pub(crate) fn defer(waker: &Waker) {
 
 /// The current runtime's offload pool.
 pub(crate) fn current_pool() -> Option<Arc<Pool>> {
-    with_core(|core| Arc::clone(&core.pool))
+    with_core(|core| Arc::clone(&core.stats.pool))
 }
 
 /// Spawns a task on the current runtime; it starts running at the loop's next turn.
@@ -549,6 +628,34 @@ pub fn stats() -> Option<Stats> {
     with_core(Core::stats)
 }
 
+/// The current runtime's unfinished tasks with their names, polls and time held, or
+/// `None` outside a runtime.
+pub fn tasks() -> Option<Vec<TaskInfo>> {
+    with_core(Core::tasks)
+}
+
+/// The current runtime's last few slow polls (up to 16), oldest first.
+pub fn recent_slow_polls() -> Option<Vec<SlowPoll>> {
+    with_core(|core| core.recent_slow.borrow().iter().cloned().collect())
+}
+
+/// Starts keeping the current runtime's recent polls and wakes in a ring of
+/// [`crate::watch::RING`] entries (idempotent; it stays on); returns false outside a
+/// runtime. Until someone calls this, watching costs nothing.
+pub fn watch_events() -> bool {
+    with_core(|core| {
+        core.ring.borrow_mut().get_or_insert_with(Ring::new);
+        core.recording.set(true);
+    })
+    .is_some()
+}
+
+/// The polls and wakes recorded from `seq` on (or from the oldest still kept), and the
+/// `seq` to pass next time; `None` outside a runtime or before [`watch_events`].
+pub fn events_since(seq: u64) -> Option<(Vec<LoopEvent>, u64)> {
+    with_core(|core| core.ring.borrow().as_ref().map(|ring| ring.since(seq))).flatten()
+}
+
 /// True when this thread is inside a simmer `block_on`.
 pub fn in_runtime() -> bool {
     with_core(|_| ()).is_some()
@@ -561,12 +668,17 @@ pub mod report {
 
     /// `n` I/O readiness events were delivered.
     pub fn io_events(n: u64) {
-        with_core(|core| bump(&core.counters.io_events, n));
+        with_core(|core| bump(&core.stats.counters.io_events, n));
     }
 
     /// `n` timers fired.
     pub fn timers_fired(n: u64) {
-        with_core(|core| bump(&core.counters.timers_fired, n));
+        with_core(|core| bump(&core.stats.counters.timers_fired, n));
+    }
+
+    /// A timer fired `late_ns` nanoseconds past its deadline.
+    pub fn timer_lateness(late_ns: u64) {
+        with_core(|core| core.stats.counters.timer_lateness.record(late_ns));
     }
 
     /// Runs `f` (which wakes tasks) with `source` recorded as the reason in the trace.

@@ -12,7 +12,9 @@
 //! - the loop (`executor.rs`): [`Executor::block_on`], [`spawn`], fairness between tasks
 //!   and I/O, panics caught per task;
 //! - [`yield_now`], the coop budget ([`coop`]), [`offload`] to a thread pool;
-//! - diagnostics: [`Stats`], the slow-poll detector ([`SlowPoll`]) and a Chrome trace.
+//! - diagnostics: [`Stats`] with log-scale [`Histogram`]s of the loop delay, timer
+//!   lateness, poll time and wake-to-poll time; the slow-poll detector ([`SlowPoll`]);
+//!   a Chrome trace.
 //!
 //! Wakes from the loop's own thread push onto a local queue with no lock and no
 //! syscall. Wakes from other threads go through a mutex-protected queue and unpark the
@@ -22,8 +24,11 @@
 mod clock;
 mod config;
 pub mod coop;
+pub mod diag;
 mod executor;
+mod histogram;
 mod join;
+mod live_tasks;
 mod offload;
 mod park;
 mod shared;
@@ -31,15 +36,20 @@ mod stats;
 mod task;
 mod trace;
 mod waker;
+pub mod watch;
 mod yield_now;
 
 pub use config::{Config, SlowPoll, SlowPollHook};
 pub use executor::{
-    describe_current_poll, in_runtime, report, spawn, spawn_named, stats, Executor,
+    describe_current_poll, events_since, in_runtime, recent_slow_polls, report, spawn, spawn_named,
+    stats, tasks, watch_events, Executor,
 };
+pub use histogram::{Histogram, Recorder, BUCKETS as HISTOGRAM_BUCKETS};
 pub use join::{JoinError, JoinHandle};
+pub use live_tasks::TaskInfo;
 pub use offload::{offload, Offload};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
-pub use stats::Stats;
+pub use stats::{stats_all_loops, Stats};
 pub use trace::{WakeSource, MAX_EVENTS as MAX_TRACE_EVENTS};
+pub use watch::{LoopEvent, LoopEventKind};
 pub use yield_now::{yield_now, YieldNow};

@@ -88,15 +88,15 @@ impl Shared {
         self.parked.store(false, SeqCst);
     }
 
-    /// Moves remotely woken tasks into `into`; returns how many.
-    pub(crate) fn drain_remote(&self, into: &mut impl Extend<TaskRef>) -> usize {
+    /// Hands remotely woken tasks to `take`, in wake order; returns how many.
+    pub(crate) fn drain_remote(&self, mut take: impl FnMut(TaskRef)) -> usize {
         if !self.has_remote.load(SeqCst) {
             return 0;
         }
         let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
         self.has_remote.store(false, SeqCst);
         let n = remote.tasks.len();
-        into.extend(remote.tasks.drain(..));
+        remote.tasks.drain(..).for_each(&mut take);
         n
     }
 

@@ -31,6 +31,12 @@ impl BodyReader {
         }
     }
 
+    /// The connection the request came on (for an upgrade).
+    #[cfg(feature = "ws")]
+    pub(crate) fn connection(&self) -> Option<&Rc<ConnIo>> {
+        self.io.as_ref()
+    }
+
     /// The connection's peer.
     pub(crate) fn peer_addr(&self) -> Option<std::net::SocketAddr> {
         self.io.as_ref().map(|io| io.peer)
@@ -234,53 +240,100 @@ fn take_data(
 
 /// Advances the chunked decoder over buffered bytes; returns data when it has some.
 fn step_chunked(io: &ConnIo, state: ChunkState) -> Result<Option<Vec<u8>>, HttpError> {
+    io.with_unread(|unread| match chunk_step(unread, state) {
+        Ok(step) => {
+            io.body.set(step.next);
+            let data = step.data.then(|| unread[..step.used].to_vec());
+            (step.used, Ok(data))
+        }
+        Err(e) => (0, Err(e)),
+    })
+}
+
+/// What one step of the chunked decoder did with the bytes it was shown.
+pub(crate) struct ChunkStep {
+    /// Bytes consumed from the front (0: it needs more input).
+    pub(crate) used: usize,
+    /// The body's progress after them.
+    pub(crate) next: BodyProgress,
+    /// The consumed bytes are body data (else framing: a size line, a CRLF, a trailer).
+    pub(crate) data: bool,
+}
+
+/// One step of the chunked decoder in `state` over the unread bytes `unread`: a pure
+/// function, so the fuzzer can drive it without a socket.
+pub(crate) fn chunk_step(unread: &[u8], state: ChunkState) -> Result<ChunkStep, HttpError> {
     let bad = |what: &str| HttpError::bad_request(format!("bad chunked encoding: {what}"));
+    let framing = |used, state| ChunkStep {
+        used,
+        next: BodyProgress::Chunked(state),
+        data: false,
+    };
+    let wait = framing(0, state);
     match state {
-        ChunkState::Data(remaining) => Ok(take_data(
-            io,
-            remaining,
-            |left| BodyProgress::Chunked(ChunkState::Data(left)),
-            BodyProgress::Chunked(ChunkState::DataEnd),
-        )),
-        ChunkState::Size => io.with_unread(|unread| match httparse::parse_chunk_size(unread) {
-            Ok(httparse::Status::Complete((used, 0))) => {
-                io.body.set(BodyProgress::Chunked(ChunkState::Trailers));
-                (used, Ok(None))
+        ChunkState::Data(remaining) => {
+            if unread.is_empty() {
+                return Ok(wait);
             }
+            let n = unread
+                .len()
+                .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+            let left = remaining - n as u64;
+            Ok(ChunkStep {
+                used: n,
+                next: BodyProgress::Chunked(if left == 0 {
+                    ChunkState::DataEnd
+                } else {
+                    ChunkState::Data(left)
+                }),
+                data: true,
+            })
+        }
+        ChunkState::Size => match httparse::parse_chunk_size(unread) {
+            // A line too long to have been shown whole is refused whole too, so the
+            // answer does not depend on how reads split it.
+            Ok(httparse::Status::Complete((used, _))) if used > MAX_LINE + 1 => {
+                Err(bad("chunk-size line too long"))
+            }
+            Ok(httparse::Status::Complete((used, 0))) => Ok(framing(used, ChunkState::Trailers)),
             Ok(httparse::Status::Complete((used, size))) => {
-                io.body.set(BodyProgress::Chunked(ChunkState::Data(size)));
-                (used, Ok(None))
+                Ok(framing(used, ChunkState::Data(size)))
             }
             Ok(httparse::Status::Partial) if unread.len() > MAX_LINE => {
-                (0, Err(bad("chunk-size line too long")))
+                Err(bad("chunk-size line too long"))
             }
-            Ok(httparse::Status::Partial) => (0, Ok(None)),
-            Err(_) => (0, Err(bad("invalid chunk size"))),
-        }),
-        ChunkState::DataEnd => io.with_unread(|unread| match unread {
-            [b'\r', b'\n', ..] => {
-                io.body.set(BodyProgress::Chunked(ChunkState::Size));
-                (2, Ok(None))
-            }
-            [] | [b'\r'] => (0, Ok(None)),
-            _ => (0, Err(bad("chunk data not followed by CRLF"))),
-        }),
-        ChunkState::Trailers => io.with_unread(|unread| {
+            Ok(httparse::Status::Partial) => Ok(wait),
+            Err(_) => Err(bad("invalid chunk size")),
+        },
+        ChunkState::DataEnd => match unread {
+            [b'\r', b'\n', ..] => Ok(framing(2, ChunkState::Size)),
+            [] | [b'\r'] => Ok(wait),
+            _ => Err(bad("chunk data not followed by CRLF")),
+        },
+        ChunkState::Trailers => {
             // Trailer fields are accepted and ignored; an empty line ends the body.
             let Some(end) = unread.iter().position(|&b| b == b'\n') else {
                 return if unread.len() > MAX_LINE {
-                    (0, Err(bad("trailer line too long")))
+                    Err(bad("trailer line too long"))
                 } else {
-                    (0, Ok(None))
+                    Ok(wait)
                 };
             };
-            if end == 0 || (end == 1 && unread[0] == b'\r') {
-                io.body.set(BodyProgress::Done);
-            } else if unread[..end].contains(&b'\r') && unread[end - 1] != b'\r' {
-                return (0, Err(bad("bare CR in a trailer")));
+            if end > MAX_LINE {
+                return Err(bad("trailer line too long"));
             }
-            (end + 1, Ok(None))
-        }),
+            if end == 0 || (end == 1 && unread[0] == b'\r') {
+                return Ok(ChunkStep {
+                    used: end + 1,
+                    next: BodyProgress::Done,
+                    data: false,
+                });
+            }
+            if unread[..end].contains(&b'\r') && unread[end - 1] != b'\r' {
+                return Err(bad("bare CR in a trailer"));
+            }
+            Ok(framing(end + 1, ChunkState::Trailers))
+        }
     }
 }
 

@@ -31,6 +31,10 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// On shutdown, how long in-flight requests may take to finish. Default 10 s.
     pub shutdown_deadline: Duration,
+    /// On shutdown, how long to go on accepting and serving first, with
+    /// [`crate::health::handler`] answering 503, so a load balancer's health checks see
+    /// the drain and stop sending before the listener closes. Default 0 (close at once).
+    pub drain_grace: Duration,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +50,7 @@ impl Default for ServerConfig {
             write_timeout: Duration::from_secs(30),
             max_connections: 10_000,
             shutdown_deadline: Duration::from_secs(10),
+            drain_grace: Duration::ZERO,
         }
     }
 }

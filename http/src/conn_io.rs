@@ -8,16 +8,15 @@ use std::io;
 use std::task::Poll;
 use std::time::Duration;
 
-use simmer_reactor::net::TcpStream;
-
 use crate::parse::Framing;
+use crate::transport::Transport;
 
 /// Initial read buffer; it grows (up to the header limit) only for large heads.
-const INITIAL_BUFFER: usize = 8 * 1024;
+pub(crate) const INITIAL_BUFFER: usize = 8 * 1024;
 
 /// One connection's socket and buffered input.
 pub(crate) struct ConnIo {
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: Transport,
     /// The client's address.
     pub(crate) peer: std::net::SocketAddr,
     input: RefCell<InputBuf>,
@@ -27,7 +26,17 @@ pub(crate) struct ConnIo {
     pub(crate) owes_continue: Cell<bool>,
     /// Limit on waiting for each piece of a request body.
     pub(crate) body_read_timeout: Duration,
+    /// Set by a WebSocket route that accepted the handshake: once the `101` is out,
+    /// the connection loop stops speaking HTTP and runs this instead.
+    #[cfg(feature = "ws")]
+    pub(crate) upgrade: Cell<Option<Upgrade>>,
 }
+
+/// What an upgraded connection runs: it gets the connection, leftover bytes included.
+#[cfg(feature = "ws")]
+pub(crate) type Upgrade = Box<
+    dyn FnOnce(std::rc::Rc<ConnIo>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+>;
 
 /// How much of the current request's body is still to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,21 +85,23 @@ struct InputBuf {
 
 impl ConnIo {
     pub(crate) fn new(
-        stream: TcpStream,
+        stream: impl Into<Transport>,
         peer: std::net::SocketAddr,
         body_read_timeout: Duration,
     ) -> ConnIo {
         ConnIo {
-            stream,
+            stream: stream.into(),
             peer,
             input: RefCell::new(InputBuf {
-                bytes: vec![0; INITIAL_BUFFER],
+                bytes: Vec::new(), // taken from the pool when bytes arrive
                 start: 0,
                 end: 0,
             }),
             body: Cell::new(BodyProgress::Done),
             owes_continue: Cell::new(false),
             body_read_timeout,
+            #[cfg(feature = "ws")]
+            upgrade: Cell::new(None),
         }
     }
 
@@ -110,6 +121,27 @@ impl ConnIo {
     pub(crate) fn buffered(&self) -> usize {
         let input = self.input.borrow();
         input.end - input.start
+    }
+
+    /// Waits for the first bytes of an idle connection (nothing buffered). The read
+    /// buffer is taken from the thread's pool for the read and given back if nothing
+    /// came, so an idle connection holds no buffer (as nginx does).
+    pub(crate) async fn read_idle(&self) -> io::Result<usize> {
+        poll_fn(|cx| {
+            let mut input = self.input.borrow_mut();
+            debug_assert_eq!(input.end, 0, "read_idle with bytes buffered");
+            if input.bytes.is_empty() {
+                input.bytes = pool::take_input();
+            }
+            let result = self.stream.poll_read(cx, &mut input.bytes[..]);
+            match result {
+                Poll::Ready(Ok(n)) => input.end = n,
+                Poll::Pending => pool::give_input(std::mem::take(&mut input.bytes)),
+                Poll::Ready(Err(_)) => {}
+            }
+            result
+        })
+        .await
     }
 
     /// Reads more bytes from the socket into the buffer, making room up to `max_buffer`
@@ -139,6 +171,9 @@ impl InputBuf {
     /// Moves unread bytes to the front, and grows the buffer (to at most `max`) if it
     /// is full.
     fn make_room(&mut self, max: usize) {
+        if self.bytes.is_empty() {
+            self.bytes = pool::take_input();
+        }
         if self.start > 0 {
             self.bytes.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -148,5 +183,65 @@ impl InputBuf {
             let grown = (self.bytes.len() * 2).min(max.max(INITIAL_BUFFER));
             self.bytes.resize(grown, 0);
         }
+    }
+}
+
+/// Per-thread pools of read and write buffers (each worker thread has its own), so
+/// idle connections hold none and busy ones reuse them without `malloc`.
+pub(crate) mod pool {
+    use std::cell::RefCell;
+
+    use super::INITIAL_BUFFER;
+
+    /// Buffers kept per thread and kind: enough for the connections active at once.
+    const KEEP: usize = 64;
+    /// Output buffers that grew past this are freed rather than kept.
+    const MAX_OUTPUT: usize = 16 * 1024;
+    /// A fresh output buffer's capacity.
+    const OUTPUT: usize = 4096;
+
+    thread_local! {
+        static INPUT: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+        static OUTPUT_BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A read buffer of `INITIAL_BUFFER` bytes (contents unspecified).
+    pub(crate) fn take_input() -> Vec<u8> {
+        INPUT
+            .with(|p| p.borrow_mut().pop())
+            .unwrap_or_else(|| vec![0; INITIAL_BUFFER])
+    }
+
+    /// Gives back a read buffer; one that grew for a large head is freed.
+    pub(crate) fn give_input(buffer: Vec<u8>) {
+        if buffer.len() == INITIAL_BUFFER {
+            INPUT.with(|p| {
+                let mut p = p.borrow_mut();
+                if p.len() < KEEP {
+                    p.push(buffer);
+                }
+            });
+        }
+    }
+
+    /// An empty output buffer.
+    pub(crate) fn take_output() -> Vec<u8> {
+        OUTPUT_BUFFERS
+            .with(|p| p.borrow_mut().pop())
+            .unwrap_or_else(|| Vec::with_capacity(OUTPUT))
+    }
+
+    /// Gives back an output buffer (emptied); a large one is freed.
+    pub(crate) fn give_output(mut buffer: Vec<u8>) {
+        if buffer.capacity() == 0 || buffer.capacity() > MAX_OUTPUT {
+            return;
+        }
+        buffer.clear();
+        OUTPUT_BUFFERS.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < KEEP {
+                p.push(buffer);
+            }
+        });
     }
 }

@@ -29,6 +29,12 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
         self.heap.push(item);
     }
 
+    /// Empties it, keeping any heap storage for reuse.
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+        self.heap.clear();
+    }
+
     pub(crate) fn as_slice(&self) -> &[T] {
         if self.heap.is_empty() {
             &self.inline[..self.len]

@@ -35,9 +35,14 @@ mod conn;
 mod conn_io;
 mod date;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod handler;
+pub mod health;
 mod inline_vec;
+mod live;
 mod method;
+pub mod metrics;
 pub mod middleware;
 mod parse;
 pub mod percent;
@@ -50,8 +55,13 @@ mod server;
 #[cfg(feature = "signals")]
 mod signals;
 mod status;
+#[cfg(feature = "tls")]
+pub mod tls;
+mod transport;
 mod type_map;
 mod write;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 /// Entry points for `benches/http_parse.rs`: not part of the API.
 #[doc(hidden)]
@@ -61,18 +71,20 @@ pub mod bench {
     use crate::response::Response;
     use crate::write::{write_response, Framing};
 
-    /// Parses and validates a head as the server does, building the shared request
-    /// head; returns its length (0 if incomplete or invalid).
+    /// Parses and validates a head as the server does, filling a request head (a new
+    /// one each time: the server reuses its connection's); returns its length (0 if
+    /// incomplete or invalid).
     pub fn parse_request(buf: &[u8]) -> usize {
         let limits = HeadLimits {
             max_request_line: 8192,
             max_header_bytes: 16384,
             max_headers: 100,
         };
-        match parse_head(buf, &limits) {
+        let mut shared = RequestHead::empty();
+        match parse_head(buf, &limits, &mut shared.headers) {
             Parsed::Complete(head) => {
                 let len = head.len;
-                let shared = std::rc::Rc::new(RequestHead::new(head, &buf[..len]));
+                shared.fill(head, &buf[..len]);
                 std::hint::black_box(shared);
                 len
             }

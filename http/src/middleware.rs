@@ -16,7 +16,7 @@ pub async fn process_time(req: Request, next: Next) -> Response {
     response
 }
 
-/// Logs every request to stderr as uvicorn does:
+/// Logs every request as uvicorn does (`log` facade, target `simmer_http::access`, else stderr):
 /// `127.0.0.1:51234 - "GET /items/1 HTTP/1.1" 200 OK 0.12ms`.
 pub async fn access_log(req: Request, next: Next) -> Response {
     let start = Instant::now();
@@ -30,7 +30,8 @@ pub async fn access_log(req: Request, next: Next) -> Response {
         req.version().as_str()
     );
     let response = next.run(req).await;
-    eprintln!(
+    simmer_executor::log_info!(
+        "simmer_http::access",
         "{peer} - \"{line}\" {} {:.2}ms",
         response.status(),
         start.elapsed().as_secs_f64() * 1e3

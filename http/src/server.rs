@@ -17,6 +17,7 @@ use slab::Slab;
 
 use crate::config::ServerConfig;
 use crate::conn::serve_connection;
+use crate::health::DrainState;
 use crate::router::{App, Router};
 use crate::select::{select, Either};
 
@@ -24,6 +25,7 @@ use crate::select::{select, Either};
 pub struct Server {
     listener: TcpListener,
     config: ServerConfig,
+    drain: DrainState,
 }
 
 impl Server {
@@ -37,6 +39,7 @@ impl Server {
         Server {
             listener,
             config: ServerConfig::default(),
+            drain: DrainState::default(),
         }
     }
 
@@ -45,6 +48,11 @@ impl Server {
         config.validate()?;
         self.config = config;
         Ok(self)
+    }
+
+    /// The flag [`crate::health::handler`] reads: set when shutdown begins.
+    pub fn drain_state(&self) -> DrainState {
+        self.drain.clone()
     }
 
     /// The address it listens on.
@@ -63,7 +71,10 @@ impl Server {
             let signal = crate::signals::shutdown_signal()?;
             self.serve_until(router, async move {
                 let name = signal.await;
-                eprintln!("simmer-http: {name} received: shutting down gracefully");
+                simmer_executor::log_info!(
+                    "simmer_http",
+                    "simmer-http: {name} received: shutting down gracefully"
+                );
             })
             .await
         }
@@ -77,6 +88,20 @@ impl Server {
         router: Router,
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
+        // Draining starts with the signal; the listener stays open `drain_grace` longer.
+        let (drain, grace) = (self.drain, self.config.drain_grace);
+        let shutdown = async move {
+            shutdown.await;
+            drain.begin();
+            if !grace.is_zero() {
+                simmer_executor::log_info!(
+                    "simmer_http",
+                    "simmer-http: draining: accepting for {} more",
+                    Readable(grace)
+                );
+                sleep(grace).await;
+            }
+        };
         let shared = Rc::new(Shared::new(self.config, router.into_app()));
         let mut shutdown = pin!(shutdown);
         let listener = self.listener;
@@ -95,7 +120,7 @@ impl Server {
                 Either::Left(Err(e)) => {
                     // EMFILE and friends: the listener is fine; pause so the error
                     // cannot spin the loop, then go on.
-                    eprintln!("simmer-http: accept failed: {e}");
+                    simmer_executor::log_error!("simmer_http", "simmer-http: accept failed: {e}");
                     sleep(Duration::from_millis(10)).await;
                 }
                 Either::Right(()) => break,
@@ -108,7 +133,8 @@ impl Server {
             .await
             .is_err()
         {
-            eprintln!(
+            simmer_executor::log_info!(
+                "simmer_http",
                 "simmer-http: {} connection(s) still busy after {}; closing them",
                 shared.open_connections(),
                 Readable(deadline)
@@ -159,12 +185,15 @@ impl Shared {
     }
 
     fn open_slot(&self) -> usize {
+        crate::metrics::connection_opened();
         self.connections.borrow_mut().insert(None)
     }
 
     /// Called when a connection ends.
     pub(crate) fn close_slot(&self, slot: usize) {
-        self.connections.borrow_mut().try_remove(slot);
+        if self.connections.borrow_mut().try_remove(slot).is_some() {
+            crate::metrics::connection_closed();
+        }
         if let Some(w) = self.accept_waiter.borrow_mut().take() {
             w.wake();
         }

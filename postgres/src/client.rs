@@ -490,7 +490,7 @@ impl Client {
 
     pub(crate) async fn read_message(&mut self) -> Result<Message, Error> {
         loop {
-            match Message::parse(&mut self.read_buf) {
+            match next_message(&mut self.read_buf) {
                 Ok(Some(message)) => return Ok(message),
                 Ok(None) => {}
                 Err(e) => {
@@ -517,6 +517,28 @@ impl Client {
             }
         }
     }
+}
+
+/// The next backend message in `buf` once all of it has arrived. Its declared length is
+/// checked first: `Message::parse` reserves room for the whole message as soon as it
+/// sees the header, so a bogus length from a broken or hostile server would demand up
+/// to 4 GiB before a byte of it came. Waiting here, the buffer grows only with what
+/// actually arrives.
+pub(crate) fn next_message(buf: &mut BytesMut) -> std::io::Result<Option<Message>> {
+    let Some(header) = buf.get(1..5) else {
+        return Ok(None);
+    };
+    let declared = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+    if (declared as usize) < 4 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("message length {declared} is shorter than its own length field"),
+        ));
+    }
+    if buf.len() <= declared as usize {
+        return Ok(None); // the tag byte plus `declared` bytes are not all here yet
+    }
+    Message::parse(buf)
 }
 
 /// A transaction on a connection; derefs to the [`Client`] for queries.

@@ -22,6 +22,8 @@ mod client;
 mod config;
 mod de;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod json;
 mod pool;
 mod row;

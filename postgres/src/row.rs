@@ -78,6 +78,13 @@ impl Row {
             .ranges()
             .collect::<Vec<_>>()
             .map_err(|e| Error::Protocol(format!("bad DataRow: {e}")))?;
+        if ranges.len() != columns.len() {
+            return Err(Error::Protocol(format!(
+                "a DataRow with {} values for {} columns",
+                ranges.len(),
+                columns.len()
+            )));
+        }
         Ok(Row {
             columns,
             body,

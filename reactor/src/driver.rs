@@ -201,10 +201,11 @@ impl Inner {
 
     fn fire_timers(&self) {
         let mut to_wake = std::mem::take(&mut *self.to_wake.borrow_mut());
-        let fired = self
-            .timers
-            .borrow_mut()
-            .fire_expired(Instant::now(), &mut to_wake);
+        let fired = self.timers.borrow_mut().fire_expired_late(
+            Instant::now(),
+            &mut to_wake,
+            report::timer_lateness,
+        );
         report::timers_fired(fired as u64);
         self.wake_all(to_wake, WakeSource::Timer);
     }

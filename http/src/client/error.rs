@@ -8,7 +8,8 @@ use std::io;
 pub enum ClientError {
     /// The URL could not be parsed (the message says why).
     InvalidUrl(String),
-    /// Only `http://` is supported: simmer's client has no TLS, so `https` fails here.
+    /// The URL's scheme is neither `http` nor `https` (or it is `https` and the `tls`
+    /// feature is off).
     UnsupportedScheme(String),
     /// The host name could not be resolved.
     Resolve(io::Error),
@@ -22,14 +23,35 @@ pub enum ClientError {
     BodyTooLarge(usize),
     /// More redirects than the client was told to follow.
     TooManyRedirects(usize),
+    /// The TLS handshake with `host` failed; `cause` says why.
+    #[cfg(feature = "tls")]
+    Tls {
+        /// `host:port` as in the URL.
+        host: String,
+        /// What went wrong.
+        cause: super::TlsError,
+    },
     /// The connection failed while sending or receiving.
     Io(io::Error),
 }
 
 impl ClientError {
-    /// True for [`ClientError::Timeout`].
+    /// True for [`ClientError::Timeout`] and a TLS handshake that timed out.
     pub fn is_timeout(&self) -> bool {
+        #[cfg(feature = "tls")]
+        if let ClientError::Tls { cause, .. } = self {
+            return *cause == super::TlsError::HandshakeTimeout;
+        }
         matches!(self, ClientError::Timeout(_))
+    }
+
+    /// The cause of a failed TLS handshake, if that is what failed.
+    #[cfg(feature = "tls")]
+    pub fn tls_cause(&self) -> Option<&super::TlsError> {
+        match self {
+            ClientError::Tls { cause, .. } => Some(cause),
+            _ => None,
+        }
     }
 
     /// True when no connection could be made ([`ClientError::Connect`]).
@@ -42,16 +64,24 @@ impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientError::InvalidUrl(why) => write!(f, "invalid URL {why}"),
+            ClientError::UnsupportedScheme(scheme) if scheme == "https" => write!(
+                f,
+                "https:// needs simmer-http's `tls` feature, which this build leaves out"
+            ),
             ClientError::UnsupportedScheme(scheme) => write!(
                 f,
-                "{scheme}:// is not supported: simmer's client speaks plain HTTP/1.1 only (no TLS); use http://"
+                "{scheme}:// is not supported: simmer's client speaks http:// and https://"
             ),
             ClientError::Resolve(e) => write!(f, "name resolution failed: {e}"),
             ClientError::Connect(e) => write!(f, "could not connect: {e}"),
             ClientError::Timeout(what) => write!(f, "timed out: {what}"),
             ClientError::MalformedResponse(why) => write!(f, "malformed response: {why}"),
-            ClientError::BodyTooLarge(limit) => write!(f, "response body larger than the limit of {limit} bytes"),
+            ClientError::BodyTooLarge(limit) => {
+                write!(f, "response body larger than the limit of {limit} bytes")
+            }
             ClientError::TooManyRedirects(n) => write!(f, "more than {n} redirects"),
+            #[cfg(feature = "tls")]
+            ClientError::Tls { host, cause } => write!(f, "TLS with {host} failed: {cause}"),
             ClientError::Io(e) => write!(f, "connection error: {e}"),
         }
     }

@@ -12,12 +12,22 @@
 //! the server has closed is noticed before reuse, and an idempotent request that fails
 //! on a reused connection before any reply is retried once on a new one. Names are
 //! resolved on the offload pool (the system resolver blocks); IP literals are not.
-//! Only `http://`: there is no TLS.
+//!
+//! `https://` (feature `tls`) runs rustls inside the request's task (see
+//! [`crate::tls`]): the host name goes out as SNI and is checked against the
+//! certificate, ALPN offers `http/1.1`, and the handshake must finish within the
+//! connect timeout. The roots trusted are the system's (or `SSL_CERT_FILE`), or those
+//! given to [`ClientBuilder::tls_roots_pem`]. A pooled TLS connection is reused as is:
+//! no new handshake.
 
 mod error;
 mod pool;
-mod response;
+pub(crate) mod response;
+#[cfg(feature = "tls")]
+mod tls_error;
 mod url;
+#[cfg(feature = "ws")]
+mod websocket;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -31,6 +41,8 @@ use crate::method::Method;
 
 pub use error::ClientError;
 pub use response::ClientResponse;
+#[cfg(feature = "tls")]
+pub use tls_error::TlsError;
 
 use pool::Pool;
 use url::Url;
@@ -44,6 +56,9 @@ struct Config {
     idle_timeout: Duration,
     max_redirects: Option<usize>,
     max_body_bytes: usize,
+    /// Roots given to the builder; `None`: the system's, loaded on first use.
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ClientTls>,
 }
 
 /// An HTTP/1.1 client with a keep-alive pool. Cheap to clone (clones share the pool).
@@ -73,6 +88,8 @@ impl Default for ClientBuilder {
                 idle_timeout: Duration::from_secs(30),
                 max_redirects: None,
                 max_body_bytes: 16 * 1024 * 1024,
+                #[cfg(feature = "tls")]
+                tls: None,
             },
         }
     }
@@ -113,6 +130,21 @@ impl ClientBuilder {
     /// Largest response body accepted (default 16 MiB).
     pub fn max_body_bytes(mut self, limit: usize) -> ClientBuilder {
         self.config.max_body_bytes = limit;
+        self
+    }
+
+    /// Trusts only the certificate authorities in `pem` for `https://` (instead of the
+    /// system's store); for a private CA or a test certificate.
+    #[cfg(feature = "tls")]
+    pub fn tls_roots_pem(mut self, pem: &[u8]) -> std::io::Result<ClientBuilder> {
+        self.config.tls = Some(crate::tls::ClientTls::from_roots_pem(pem)?);
+        Ok(self)
+    }
+
+    /// Uses these TLS settings for `https://`.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ClientTls) -> ClientBuilder {
+        self.config.tls = Some(tls);
         self
     }
 
@@ -281,10 +313,11 @@ impl RequestBuilder {
     ) -> Result<ClientResponse, ClientError> {
         let inner = &self.client.inner;
         let request = self.encode(url);
-        let pooled = inner
-            .pool
-            .borrow_mut()
-            .take(&url.host, url.port, inner.config.idle_timeout);
+        let pooled =
+            inner
+                .pool
+                .borrow_mut()
+                .take(&url.host, url.port, url.tls, inner.config.idle_timeout);
         if let Some(io) = pooled {
             match response::exchange(io, &request, &self.method, &self.client, url, deadline).await
             {
@@ -314,10 +347,16 @@ impl RequestBuilder {
             .map_err(ClientError::Resolve)?;
         let mut last = None;
         for addr in addrs {
+            let started = Instant::now();
             match TcpStream::connect_timeout(addr, config.connect_timeout).await {
                 Ok(stream) => {
                     let _ = stream.set_nodelay(true);
                     let read_wait = config.timeout.unwrap_or(Duration::from_secs(3600));
+                    if !url.tls {
+                        return Ok(ConnIo::new(stream, addr, read_wait));
+                    }
+                    let left = config.connect_timeout.saturating_sub(started.elapsed());
+                    let stream = self.tls_handshake(stream, url, left).await?;
                     return Ok(ConnIo::new(stream, addr, read_wait));
                 }
                 Err(e) => last = Some(e),
@@ -329,6 +368,44 @@ impl RequestBuilder {
         } else {
             ClientError::Connect(e)
         })
+    }
+
+    /// TLS over `stream`, the handshake done within `limit`.
+    #[cfg(feature = "tls")]
+    async fn tls_handshake(
+        &self,
+        stream: TcpStream,
+        url: &Url,
+        limit: Duration,
+    ) -> Result<crate::tls::TlsStream, ClientError> {
+        let config = &self.client.inner.config;
+        let roots = config
+            .tls
+            .clone()
+            .unwrap_or_else(crate::tls::ClientTls::system);
+        let fail = |cause| ClientError::Tls {
+            host: url.host_header(),
+            cause,
+        };
+        let session = roots
+            .session(&url.host)
+            .map_err(|e| fail(TlsError::Other(e.to_string())))?;
+        let stream = crate::tls::TlsStream::new(stream, session);
+        match timeout(limit, stream.handshake()).await {
+            Ok(Ok(())) => Ok(stream),
+            Ok(Err(e)) => Err(fail(TlsError::from_handshake(&e, &stream.first_bytes()))),
+            Err(_) => Err(fail(TlsError::HandshakeTimeout)),
+        }
+    }
+
+    #[cfg(not(feature = "tls"))]
+    async fn tls_handshake(
+        &self,
+        _stream: TcpStream,
+        _url: &Url,
+        _limit: Duration,
+    ) -> Result<TcpStream, ClientError> {
+        Err(ClientError::UnsupportedScheme("https".to_string()))
     }
 
     /// The request head and body as bytes.

@@ -1,4 +1,5 @@
-//! Idle keep-alive connections, per host and port.
+//! Idle keep-alive connections, per host, port and scheme (a TLS connection is
+//! reused only for `https`, with its session already established).
 
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ pub(crate) struct Pool {
 struct Idle {
     host: String,
     port: u16,
+    tls: bool,
     io: ConnIo,
     since: Instant,
 }
@@ -25,11 +27,17 @@ impl Pool {
 
     /// The newest live idle connection to `host:port`. Connections idle too long, or
     /// that the server has closed meanwhile, are dropped on the way.
-    pub(crate) fn take(&mut self, host: &str, port: u16, idle_timeout: Duration) -> Option<ConnIo> {
+    pub(crate) fn take(
+        &mut self,
+        host: &str,
+        port: u16,
+        tls: bool,
+        idle_timeout: Duration,
+    ) -> Option<ConnIo> {
         while let Some(i) = self
             .idle
             .iter()
-            .rposition(|c| c.port == port && c.host == host)
+            .rposition(|c| c.port == port && c.tls == tls && c.host == host)
         {
             let candidate = self.idle.remove(i);
             if candidate.since.elapsed() <= idle_timeout && is_open(&candidate.io) {
@@ -40,16 +48,17 @@ impl Pool {
     }
 
     /// Keeps `io` for reuse, unless `host:port` already has `max` idle connections.
-    pub(crate) fn put(&mut self, host: &str, port: u16, io: ConnIo, max: usize) {
+    pub(crate) fn put(&mut self, host: &str, port: u16, tls: bool, io: ConnIo, max: usize) {
         let idle_here = self
             .idle
             .iter()
-            .filter(|c| c.port == port && c.host == host)
+            .filter(|c| c.port == port && c.tls == tls && c.host == host)
             .count();
         if idle_here < max {
             self.idle.push(Idle {
                 host: host.to_string(),
                 port,
+                tls,
                 io,
                 since: Instant::now(),
             });

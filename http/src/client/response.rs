@@ -74,38 +74,26 @@ pub(crate) async fn exchange(
         client: client.clone(),
         host: url.host.clone(),
         port: url.port,
+        tls: url.tls,
         deadline,
         limit,
     })
 }
 
-struct Head {
-    status: u16,
-    headers: Vec<(String, String)>,
-    chunked: bool,
-    length: Option<u64>,
-    keep_alive: bool,
+/// A parsed response head: what the client needs of it.
+pub(crate) struct Head {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) chunked: bool,
+    pub(crate) length: Option<u64>,
+    pub(crate) keep_alive: bool,
 }
 
 /// Reads response heads until a final (non-1xx) one.
-async fn read_head(io: &ConnIo) -> Result<Head, Failure> {
+pub(crate) async fn read_head(io: &ConnIo) -> Result<Head, Failure> {
     let mut received_any = false;
     loop {
-        let parsed = io.with_unread(|buf| {
-            let mut headers = [httparse::EMPTY_HEADER; 64];
-            let mut response = httparse::Response::new(&mut headers);
-            match response.parse(buf) {
-                Ok(httparse::Status::Complete(len)) => (len, Some(head_of(&response))),
-                Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
-                    (0, Some(Err(malformed("response head larger than 64 KiB"))))
-                }
-                Ok(httparse::Status::Partial) => (0, None),
-                Err(e) => (
-                    0,
-                    Some(Err(malformed(&format!("invalid response head: {e}")))),
-                ),
-            }
-        });
+        let parsed = io.with_unread(parse_head);
         match parsed {
             Some(Ok(head)) if (100..200).contains(&head.status) && head.status != 101 => continue,
             Some(Ok(head)) => return Ok(head),
@@ -131,6 +119,29 @@ async fn read_head(io: &ConnIo) -> Result<Head, Failure> {
     }
 }
 
+/// Looks for a response head at the start of `buf`: the bytes it takes and the head
+/// (or why it is malformed), or `None` while more bytes are needed.
+pub(crate) fn parse_head(buf: &[u8]) -> (usize, Option<Result<Head, ClientError>>) {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut headers);
+    // Folded lines (obs-fold) are accepted and unfolded, as RFC 9112 §5.2 asks of a
+    // user agent.
+    let parsed = httparse::ParserConfig::default()
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .parse_response(&mut response, buf);
+    match parsed {
+        Ok(httparse::Status::Complete(len)) => (len, Some(head_of(&response))),
+        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
+            (0, Some(Err(malformed("response head larger than 64 KiB"))))
+        }
+        Ok(httparse::Status::Partial) => (0, None),
+        Err(e) => (
+            0,
+            Some(Err(malformed(&format!("invalid response head: {e}")))),
+        ),
+    }
+}
+
 fn head_of(response: &httparse::Response<'_, '_>) -> Result<Head, ClientError> {
     let status = response.code.ok_or_else(|| malformed("no status code"))?;
     let mut head = Head {
@@ -140,16 +151,25 @@ fn head_of(response: &httparse::Response<'_, '_>) -> Result<Head, ClientError> {
         length: None,
         keep_alive: response.version == Some(1),
     };
+    let mut transfer_coded = false;
     for h in response.headers.iter() {
-        let value = String::from_utf8_lossy(h.value).into_owned();
+        let mut value = String::from_utf8_lossy(h.value).into_owned();
+        if value.contains(['\r', '\n']) {
+            value = value.replace(['\r', '\n'], " ");
+        }
         if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            transfer_coded = true;
             head.chunked = value
                 .rsplit(',')
                 .next()
                 .is_some_and(|c| c.trim().eq_ignore_ascii_case("chunked"));
         } else if h.name.eq_ignore_ascii_case("content-length") {
-            let n = value
-                .trim()
+            // 1*DIGIT (RFC 9110 §8.6): Rust's integer parsing would also take "+5".
+            let digits = value.trim();
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(malformed("invalid Content-Length"));
+            }
+            let n = digits
                 .parse()
                 .map_err(|_| malformed("invalid Content-Length"))?;
             if head.length.is_some_and(|seen| seen != n) {
@@ -166,6 +186,11 @@ fn head_of(response: &httparse::Response<'_, '_>) -> Result<Head, ClientError> {
             }
         }
         head.headers.push((h.name.to_string(), value));
+    }
+    if transfer_coded {
+        // Transfer-Encoding overrides Content-Length; without chunked last, the body
+        // runs until the server closes (RFC 9112 §6.3).
+        head.length = None;
     }
     Ok(head)
 }
@@ -186,6 +211,7 @@ pub struct ClientResponse {
     client: Client,
     host: String,
     port: u16,
+    tls: bool,
     deadline: Option<Instant>,
     limit: usize,
 }
@@ -275,7 +301,7 @@ impl Drop for ClientResponse {
                 .inner
                 .pool
                 .borrow_mut()
-                .put(&self.host, self.port, io, max);
+                .put(&self.host, self.port, self.tls, io, max);
         }
     }
 }

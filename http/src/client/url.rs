@@ -1,27 +1,32 @@
-//! The URLs the client accepts: `http://host[:port][/path][?query]`.
+//! The URLs the client accepts: `http://` or `https://`, then `host[:port][/path][?query]`.
 
 use super::ClientError;
 
-/// A parsed `http://` URL.
+/// A parsed `http://` or `https://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Url {
     /// Host name or IP address (IPv6 without brackets).
     pub(crate) host: String,
     pub(crate) port: u16,
+    /// `https`: the connection speaks TLS.
+    pub(crate) tls: bool,
     /// Path and query, starting with `/`.
     pub(crate) target: String,
 }
 
 impl Url {
-    /// Parses `text`; `https` and other schemes are refused with a clear error.
+    /// Parses `text`; other schemes (and `https` without the `tls` feature) are refused
+    /// with a clear error.
     pub(crate) fn parse(text: &str) -> Result<Url, ClientError> {
         let invalid = |why: &str| ClientError::InvalidUrl(format!("{text:?}: {why}"));
         let (scheme, rest) = text
             .split_once("://")
             .ok_or_else(|| invalid("missing scheme (http://)"))?;
-        if !scheme.eq_ignore_ascii_case("http") {
-            return Err(ClientError::UnsupportedScheme(scheme.to_ascii_lowercase()));
-        }
+        let tls = match scheme.to_ascii_lowercase().as_str() {
+            "http" => false,
+            "https" if cfg!(feature = "tls") => true,
+            other => return Err(ClientError::UnsupportedScheme(other.to_string())),
+        };
         let (authority, target) = match rest.find(['/', '?']) {
             Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
             Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
@@ -51,7 +56,7 @@ impl Url {
             ));
         }
         let port = match port {
-            None | Some("") => 80,
+            None | Some("") => default_port(tls),
             Some(p) => p
                 .parse()
                 .map_err(|_| invalid("port is not a number from 0 to 65535"))?,
@@ -59,6 +64,7 @@ impl Url {
         Ok(Url {
             host: host.to_string(),
             port,
+            tls,
             target,
         })
     }
@@ -70,7 +76,7 @@ impl Url {
         } else {
             self.host.clone()
         };
-        if self.port == 80 {
+        if self.port == default_port(self.tls) {
             host
         } else {
             format!("{host}:{}", self.port)
@@ -92,8 +98,18 @@ impl Url {
         Ok(Url {
             host: self.host.clone(),
             port: self.port,
+            tls: self.tls,
             target,
         })
+    }
+}
+
+/// 443 for `https`, 80 for `http`.
+fn default_port(tls: bool) -> u16 {
+    if tls {
+        443
+    } else {
+        80
     }
 }
 
@@ -121,10 +137,23 @@ mod tests {
         assert_eq!(Url::parse("http://h?q=1").unwrap().target, "/?q=1");
     }
 
+    #[cfg(feature = "tls")]
+    #[test]
+    fn https_defaults_to_port_443() {
+        let u = Url::parse("HTTPS://example.com/x").unwrap();
+        assert_eq!(
+            (u.port, u.tls, u.host_header()),
+            (443, true, "example.com".to_string())
+        );
+        let u = Url::parse("https://example.com:8443/").unwrap();
+        assert_eq!(u.host_header(), "example.com:8443");
+        assert!(u.join("/y").unwrap().tls);
+    }
+
     #[test]
     fn rejects_what_it_cannot_fetch() {
         assert!(
-            matches!(Url::parse("https://example.com"), Err(ClientError::UnsupportedScheme(s)) if s == "https")
+            matches!(Url::parse("ftp://example.com"), Err(ClientError::UnsupportedScheme(s)) if s == "ftp")
         );
         assert!(matches!(
             Url::parse("example.com"),

@@ -171,6 +171,17 @@ impl TimerQueue {
 
     /// Marks every timer due at `now` fired and collects its waker; returns how many.
     pub fn fire_expired(&mut self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
+        self.fire_expired_late(now, wakers, |_| {})
+    }
+
+    /// Like [`fire_expired`](Self::fire_expired), and tells `late` how many ns past its
+    /// deadline each timer fired (the timer-lateness histogram).
+    pub fn fire_expired_late(
+        &mut self,
+        now: Instant,
+        wakers: &mut Vec<Waker>,
+        mut late: impl FnMut(u64),
+    ) -> usize {
         // Round down: a timer fires only when `now` has reached its deadline.
         let now = now.saturating_duration_since(self.base).as_nanos() as u64;
         let mut fired = 0;
@@ -193,6 +204,7 @@ impl TimerQueue {
             let entry = &mut self.entries[TimerKey::unpack(packed).slot as usize];
             entry.fired = true;
             wakers.extend(entry.waker.take());
+            late(now - deadline);
             fired += 1;
         }
         fired
