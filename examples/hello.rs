@@ -3,10 +3,12 @@
 //! ```text
 //! cargo run --release --example hello                  # 127.0.0.1:8080
 //! SIMMER_ADDR=127.0.0.1:9000 cargo run --release --example hello
+//! cargo run --release --example hello -- --workers 2    # or SIMMER_WORKERS=2; 0 = one per core
+//! cargo run --release --example hello -- --workers 2 --reuse-port   # SO_REUSEPORT listeners
 //! curl -i http://127.0.0.1:8080/plaintext
 //! ```
 
-use simmer::http::{Request, Response, Router, Server};
+use simmer::http::{Distribution, Request, Response, Router, Server};
 
 async fn plaintext(_req: Request) -> Response {
     Response::text("Hello, World!")
@@ -25,16 +27,26 @@ struct Message {
 }
 
 fn main() {
-    let addr = listen_addr("127.0.0.1:8080");
-    let result = simmer::Runtime::builder().build().and_then(|rt| {
-        rt.block_on(async {
-            let server = Server::bind(addr)?;
-            println!("hello: listening on http://{}", server.local_addr()?);
-            let router = Router::new()
-                .get("/plaintext", plaintext)
-                .get("/json", json);
-            server.serve(router).await
-        })
+    let args = Args::parse();
+    let result = Server::bind(args.addr).and_then(|server| {
+        println!(
+            "hello: {} worker(s), listening on http://{}",
+            args.workers,
+            server.local_addr()?
+        );
+        // Each worker builds its own router on its own thread.
+        let distribution = match args.reuse_port {
+            true => Distribution::ReusePort,
+            false => Distribution::Acceptor,
+        };
+        server
+            .workers(args.workers)
+            .distribution(distribution)
+            .serve(|| {
+                Router::new()
+                    .get("/plaintext", plaintext)
+                    .get("/json", json)
+            })
     });
     if let Err(e) = result {
         eprintln!("hello: {e}");
@@ -42,16 +54,52 @@ fn main() {
     }
 }
 
-/// `--addr IP:PORT`, else `$SIMMER_ADDR`, else `default`. An IP address, not a name:
-/// resolving names would link the system resolver into a binary that never needs it.
-fn listen_addr(default: &str) -> std::net::SocketAddr {
-    let mut args = std::env::args().skip(1);
-    let text = match (args.next().as_deref(), args.next()) {
-        (Some("--addr"), Some(addr)) => addr,
-        _ => std::env::var("SIMMER_ADDR").unwrap_or_else(|_| default.to_string()),
-    };
-    text.parse().unwrap_or_else(|e| {
-        eprintln!("hello: bad address {text:?} (want IP:PORT, e.g. 127.0.0.1:8080): {e}");
-        std::process::exit(2);
-    })
+/// The command line: `--addr IP:PORT` (else `$SIMMER_ADDR`, else 127.0.0.1:8080) and
+/// `--workers N` (else `$SIMMER_WORKERS`, else 1), `--reuse-port` to give each worker
+/// its own `SO_REUSEPORT` listener instead of one acceptor. An IP address, not a name: resolving
+/// names would link the system resolver into a binary that never needs it.
+struct Args {
+    addr: std::net::SocketAddr,
+    workers: usize,
+    reuse_port: bool,
+}
+
+impl Args {
+    fn parse() -> Args {
+        let mut addr = std::env::var("SIMMER_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+        let mut workers = std::env::var("SIMMER_WORKERS").unwrap_or_else(|_| "1".into());
+        let mut reuse_port = false;
+        let mut args = std::env::args().skip(1);
+        while let Some(flag) = args.next() {
+            if flag == "--reuse-port" {
+                reuse_port = true;
+                continue;
+            }
+            match (flag.as_str(), args.next()) {
+                ("--addr", Some(value)) => addr = value,
+                ("--workers", Some(value)) => workers = value,
+                _ => fail(&format!(
+                    "unknown argument {flag:?} (want --addr IP:PORT, --workers N, --reuse-port)"
+                )),
+            }
+        }
+        Args {
+            addr: addr.parse().unwrap_or_else(|e| {
+                fail(&format!(
+                    "bad address {addr:?} (want IP:PORT, e.g. 127.0.0.1:8080): {e}"
+                ))
+            }),
+            workers: workers.parse().unwrap_or_else(|e| {
+                fail(&format!(
+                    "bad worker count {workers:?} (want a number, 0 = one per core): {e}"
+                ))
+            }),
+            reuse_port,
+        }
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("hello: {message}");
+    std::process::exit(2);
 }

@@ -4,7 +4,11 @@
 //!
 //! ```text
 //! cargo run --release --example hello_hyper -- --addr 127.0.0.1:8081
+//! cargo run --release --example hello_hyper -- --threads 2   # multi-thread runtime
 //! ```
+//!
+//! `--threads N` (N > 1) runs tokio's multi-thread runtime with N worker threads, the
+//! baseline of `benches/http_multicore.sh`.
 
 use std::convert::Infallible;
 
@@ -49,15 +53,28 @@ async fn route(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byte
 }
 
 fn main() {
+    let mut addr = std::env::var("SIMMER_ADDR").unwrap_or_else(|_| "127.0.0.1:8081".to_string());
+    let mut threads = 1;
     let mut args = std::env::args().skip(1);
-    let addr = match (args.next().as_deref(), args.next()) {
-        (Some("--addr"), Some(addr)) => addr,
-        _ => std::env::var("SIMMER_ADDR").unwrap_or_else(|_| "127.0.0.1:8081".to_string()),
+    while let Some(flag) = args.next() {
+        match (flag.as_str(), args.next()) {
+            ("--addr", Some(value)) => addr = value,
+            ("--threads", Some(value)) => threads = value.parse().expect("--threads N"),
+            _ => panic!("unknown argument {flag:?} (want --addr IP:PORT, --threads N)"),
+        }
+    }
+    let rt = if threads > 1 {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+            .unwrap()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
         println!(

@@ -366,35 +366,51 @@ pub fn router(upstream: String, db: Database) -> Router {
 
 fn main() {
     let mut addr = std::env::var("SIMMER_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_string());
+    let mut workers = std::env::var("SIMMER_WORKERS").unwrap_or_else(|_| "1".to_string());
     let mut upstream = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
             ("--addr", Some(value)) => addr = value,
             ("--upstream", Some(value)) => upstream = Some(value),
+            ("--workers", Some(value)) => workers = value,
             _ => {
-                eprintln!("usage: tour [--addr IP:PORT] [--upstream URL]");
+                eprintln!("usage: tour [--addr IP:PORT] [--upstream URL] [--workers N]");
                 std::process::exit(2);
             }
         }
     }
-    let result = simmer::Runtime::new().and_then(|rt| {
-        rt.block_on(async {
-            let server = Server::bind(addr.as_str())?;
-            let local = server.local_addr()?;
-            let upstream = upstream.unwrap_or_else(|| format!("http://{local}/upstream"));
-            let db = Database::open().await.map_err(std::io::Error::other)?;
-            let backend = match &db {
-                Database::Postgres(_) => "PostgreSQL (DATABASE_URL)",
-                Database::Sqlite(_) => "SQLite on the offload pool",
-            };
-            let router = router(upstream, db);
-            println!("simmer tour: listening on http://{local}");
-            println!("  database: {backend}");
-            for line in router.describe() {
-                println!("  {line}");
+    let Ok(workers) = workers.parse::<usize>() else {
+        eprintln!("tour: --workers wants a number (0 = one per core), not {workers:?}");
+        std::process::exit(2);
+    };
+    let result = Server::bind(addr.as_str()).and_then(|server| {
+        let local = server.local_addr()?;
+        let upstream = upstream.unwrap_or_else(|| format!("http://{local}/upstream"));
+        let workers = server.workers(workers);
+        let count = workers.count();
+        let announced = std::sync::atomic::AtomicBool::new(false);
+        // Each worker builds its own router, with its own database connection, on its
+        // own loop: a Router and its state never leave their thread.
+        workers.serve_with(move || {
+            let upstream = upstream.clone();
+            let first = !announced.swap(true, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                let db = Database::open().await.map_err(std::io::Error::other)?;
+                let backend = match &db {
+                    Database::Postgres(_) => "PostgreSQL (DATABASE_URL)",
+                    Database::Sqlite(_) => "SQLite on the offload pool",
+                };
+                let router = router(upstream, db);
+                if first {
+                    println!("simmer tour ({count} worker(s)): listening on http://{local}");
+                    println!("  database: {backend}");
+                    for line in router.describe() {
+                        println!("  {line}");
+                    }
+                }
+                Ok(router)
             }
-            server.serve(router).await
         })
     });
     if let Err(e) = result {

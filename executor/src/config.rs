@@ -22,6 +22,8 @@ pub struct SlowPoll {
     pub detail: Option<String>,
     /// The loop-delay histogram as the slow poll ended (this poll not yet in it).
     pub loop_delay: Histogram,
+    /// The loop's name ([`Config::name`]), e.g. `simmer-worker-1` for a server worker.
+    pub loop_name: Option<String>,
 }
 
 impl fmt::Display for SlowPoll {
@@ -33,6 +35,9 @@ impl fmt::Display for SlowPoll {
         };
         if let Some(detail) = &self.detail {
             who.push_str(&format!(" ({detail})"));
+        }
+        if let Some(name) = &self.loop_name {
+            who.push_str(&format!(" on {name}"));
         }
         write!(
             f,
@@ -64,6 +69,9 @@ pub struct Config {
     pub offload_max_threads: usize,
     /// An offload thread with nothing to do exits after this. Default 10 s.
     pub offload_idle_timeout: Duration,
+    /// The loop's name in slow-poll warnings (a server's workers are `simmer-worker-N`).
+    /// Default `None`.
+    pub name: Option<String>,
 }
 
 impl Default for Config {
@@ -77,6 +85,7 @@ impl Default for Config {
                 .map(PathBuf::from),
             offload_max_threads: 64,
             offload_idle_timeout: Duration::from_secs(10),
+            name: None,
         }
     }
 }
@@ -89,6 +98,7 @@ impl fmt::Debug for Config {
             .field("trace_path", &self.trace_path)
             .field("offload_max_threads", &self.offload_max_threads)
             .field("offload_idle_timeout", &self.offload_idle_timeout)
+            .field("name", &self.name)
             .finish_non_exhaustive()
     }
 }

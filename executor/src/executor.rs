@@ -31,7 +31,7 @@ use crate::config::{Config, SlowPoll};
 use crate::coop;
 use crate::join::JoinHandle;
 use crate::live_tasks::{LiveTask, Queued, TaskInfo};
-use crate::offload::Pool;
+use crate::offload::{OffloadPool, Pool};
 use crate::park::Park;
 use crate::shared::Shared;
 use crate::stats::{bump, register, Counters, LoopStats, Stats};
@@ -100,13 +100,25 @@ pub(crate) struct Core {
 impl Executor {
     /// An executor that sleeps in `park` when no task is ready.
     pub fn new(park: Box<dyn Park>, config: Config) -> Executor {
+        Executor::build(park, config, None)
+    }
+
+    /// Like [`Executor::new`], sending `offload` jobs to `pool`, which other executors
+    /// may share (a server's workers do); the config's offload settings are unused.
+    pub fn with_offload_pool(park: Box<dyn Park>, config: Config, pool: &OffloadPool) -> Executor {
+        Executor::build(park, config, Some(pool.attach()))
+    }
+
+    fn build(park: Box<dyn Park>, config: Config, shared_pool: Option<Arc<Pool>>) -> Executor {
         let shared = Arc::new(Shared::new(park.unparker()));
         let tracer = config.trace_path.clone().map(Tracer::new);
-        let pool = Arc::new(Pool::new(
-            config.offload_max_threads,
-            config.offload_idle_timeout,
-            tracer.as_ref().map(|t| Arc::clone(&t.pool)),
-        ));
+        let pool = shared_pool.unwrap_or_else(|| {
+            Arc::new(Pool::new(
+                config.offload_max_threads,
+                config.offload_idle_timeout,
+                tracer.as_ref().map(|t| Arc::clone(&t.pool)),
+            ))
+        });
         let stats = Arc::new(LoopStats {
             counters: Counters::default(),
             shared: Arc::clone(&shared),
@@ -336,6 +348,7 @@ impl Core {
             threshold: self.config.slow_poll_threshold.unwrap_or_default(),
             detail: self.poll_detail.borrow().as_ref().map(|d| d.to_string()),
             loop_delay: self.stats.counters.loop_delay.snapshot(),
+            loop_name: self.config.name.clone(),
         };
         (self.config.on_slow_poll)(&slow);
         let mut recent = self.recent_slow.borrow_mut();
@@ -443,7 +456,7 @@ impl Drop for Executor {
     fn drop(&mut self) {
         let core = &*self.core;
         core.shared.close();
-        core.stats.pool.shutdown();
+        core.stats.pool.release();
         core.queue.borrow_mut().clear();
         drop(std::mem::take(&mut *core.deferred.borrow_mut()));
         // Drop every unfinished future here, on the loop thread. Dropping one may

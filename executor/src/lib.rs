@@ -47,7 +47,7 @@ pub use executor::{
 pub use histogram::{Histogram, Recorder, BUCKETS as HISTOGRAM_BUCKETS};
 pub use join::{JoinError, JoinHandle};
 pub use live_tasks::TaskInfo;
-pub use offload::{offload, Offload};
+pub use offload::{offload, Offload, OffloadPool};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
 pub use stats::{stats_all_loops, Stats};
 pub use trace::{WakeSource, MAX_EVENTS as MAX_TRACE_EVENTS};

@@ -18,7 +18,10 @@ use crate::join::JoinError;
 use crate::task::panic_message;
 use crate::trace::PoolTrace;
 
-type Job = Box<dyn FnOnce() + Send>;
+/// A job runs the closure, stores its result and returns the waker of the task awaiting
+/// it; the pool thread records the job in the trace first, then wakes the task (so the
+/// trace written when the loop ends has the job's row).
+type Job = Box<dyn FnOnce() -> Option<Waker> + Send>;
 
 /// The pool of worker threads behind `offload`.
 pub(crate) struct Pool {
@@ -31,6 +34,9 @@ pub(crate) struct Pool {
     threads: AtomicU64,
     next_thread: AtomicU64,
     trace: Option<Arc<PoolTrace>>,
+    /// Executors and [`OffloadPool`] handles using the pool; the last to let go shuts
+    /// it down.
+    owners: AtomicU64,
 }
 
 struct PoolState {
@@ -63,6 +69,7 @@ impl Pool {
             threads: AtomicU64::new(0),
             next_thread: AtomicU64::new(0),
             trace,
+            owners: AtomicU64::new(1),
         }
     }
 
@@ -107,9 +114,12 @@ impl Pool {
                 self.queued.fetch_sub(1, Relaxed);
                 self.running.fetch_add(1, Relaxed);
                 let began = Instant::now();
-                job();
+                let waiter = job();
                 if let Some(trace) = &self.trace {
                     trace.offload(number, began);
+                }
+                if let Some(waker) = waiter {
+                    waker.wake();
                 }
                 self.running.fetch_sub(1, Relaxed);
                 state = self.lock();
@@ -133,14 +143,74 @@ impl Pool {
         self.threads.fetch_sub(1, Relaxed);
     }
 
+    /// One owner lets go; the last one shuts the pool down.
+    pub(crate) fn release(&self) {
+        if self.owners.fetch_sub(1, Relaxed) == 1 {
+            self.shutdown();
+        }
+    }
+
     /// Lets idle threads exit; running jobs finish (their results are discarded).
-    pub(crate) fn shutdown(&self) {
+    fn shutdown(&self) {
         self.lock().shutdown = true;
         self.work_ready.notify_all();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// An offload pool that several executors share: a server's workers send their blocking
+/// jobs to one pool, bounded once for the whole process. Each job's result wakes the
+/// task that offloaded it, on its own worker's loop (the waker knows its executor).
+pub struct OffloadPool {
+    pool: Arc<Pool>,
+}
+
+impl OffloadPool {
+    /// A pool of at most `max_threads` threads (at least 1), each exiting after
+    /// `idle_timeout` without work.
+    pub fn new(max_threads: usize, idle_timeout: Duration) -> OffloadPool {
+        OffloadPool {
+            pool: Arc::new(Pool::new(max_threads, idle_timeout, None)),
+        }
+    }
+
+    /// (queued jobs, running jobs, threads alive) right now.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        self.pool.counts()
+    }
+
+    /// A new owner's claim on the pool (an executor that will release it on drop).
+    pub(crate) fn attach(&self) -> Arc<Pool> {
+        self.pool.owners.fetch_add(1, Relaxed);
+        Arc::clone(&self.pool)
+    }
+}
+
+impl Clone for OffloadPool {
+    fn clone(&self) -> OffloadPool {
+        OffloadPool {
+            pool: self.attach(),
+        }
+    }
+}
+
+impl Drop for OffloadPool {
+    fn drop(&mut self) {
+        self.pool.release();
+    }
+}
+
+impl std::fmt::Debug for OffloadPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (queued, running, threads) = self.counts();
+        f.debug_struct("OffloadPool")
+            .field("queued", &queued)
+            .field("running", &running)
+            .field("threads", &threads)
+            .finish()
     }
 }
 
@@ -178,14 +248,9 @@ where
     let job: Job = Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(work))
             .map_err(|payload| JoinError::Panic(panic_message(payload)));
-        let waker = {
-            let mut state = job_slot.state.lock().unwrap_or_else(|e| e.into_inner());
-            state.result = Some(result);
-            state.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        let mut state = job_slot.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.result = Some(result);
+        state.waker.take()
     });
     let mut offload = Offload {
         slot,

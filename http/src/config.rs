@@ -26,8 +26,10 @@ pub struct ServerConfig {
     pub body_read_timeout: Duration,
     /// Longest wait for the client to take response bytes; then close. Default 30 s.
     pub write_timeout: Duration,
-    /// Connections served at once. Further clients wait in the listen backlog (they
-    /// are accepted as others close) rather than getting a 503. Default 10,000.
+    /// Connections served at once (by each worker: its share of it). Further clients
+    /// wait in the listen backlog (they are accepted as others close) rather than
+    /// getting a 503. Default: the open-file limit (raised to its hard limit first)
+    /// less 64 descriptors for everything else; 10,000 if the limit is unknown.
     pub max_connections: usize,
     /// On shutdown, how long in-flight requests may take to finish. Default 10 s.
     pub shutdown_deadline: Duration,
@@ -48,7 +50,7 @@ impl Default for ServerConfig {
             keep_alive_timeout: Duration::from_secs(5),
             body_read_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
-            max_connections: 10_000,
+            max_connections: crate::fd_limit::default_max_connections(),
             shutdown_deadline: Duration::from_secs(10),
             drain_grace: Duration::ZERO,
         }

@@ -35,11 +35,14 @@ mod conn;
 mod conn_io;
 mod date;
 mod error;
+mod fd_limit;
 #[doc(hidden)]
 pub mod fuzz;
 mod handler;
 pub mod health;
+mod inbox;
 mod inline_vec;
+mod listen;
 mod live;
 mod method;
 pub mod metrics;
@@ -55,10 +58,12 @@ mod server;
 #[cfg(feature = "signals")]
 mod signals;
 mod status;
+mod stop_switch;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
 mod type_map;
+mod workers;
 mod write;
 #[cfg(feature = "ws")]
 pub mod ws;
@@ -118,3 +123,4 @@ pub use server::Server;
 #[cfg(feature = "signals")]
 pub use signals::shutdown_signal;
 pub use status::StatusCode;
+pub use workers::{Distribution, Stopper, Workers};

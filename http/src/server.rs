@@ -8,8 +8,9 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use simmer_reactor::net::{TcpListener, TcpStream};
 use simmer_reactor::time::{sleep, timeout, Readable};
@@ -18,24 +19,49 @@ use slab::Slab;
 use crate::config::ServerConfig;
 use crate::conn::serve_connection;
 use crate::health::DrainState;
+use crate::inbox::Inbox;
 use crate::router::{App, Router};
 use crate::select::{select, Either};
 
-/// An HTTP/1.1 server (uvicorn's part): `Server::bind(addr)?.serve(router).await`.
+/// An HTTP/1.1 server (uvicorn's part): `Server::bind(addr)?.serve(router).await` on
+/// one loop, or `Server::bind(addr)?.workers(n).serve(|| router)` on `n` threads (see
+/// [`Workers`](crate::Workers)).
 pub struct Server {
-    listener: TcpListener,
+    listener: Listening,
     config: ServerConfig,
     drain: DrainState,
 }
 
+/// The listening socket, registered with a reactor only once serving starts (so that
+/// `bind` works outside a runtime, for workers on other threads).
+enum Listening {
+    Std(std::net::TcpListener),
+    Registered(TcpListener),
+}
+
 impl Server {
-    /// Listens on `addr`. Must be called inside a simmer runtime.
+    /// Listens on `addr` (backlog: `net.core.somaxconn`; `SO_REUSEADDR` set). Works
+    /// inside or outside a runtime.
+    ///
+    /// The first server configured in a process raises its soft open-file limit to the
+    /// hard limit (as Go's runtime does) and sizes the default `max_connections` by it.
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<Server> {
-        Ok(Server::from_listener(TcpListener::bind(addr)?))
+        Ok(Server::with_listening(Listening::Std(crate::listen::bind(
+            addr,
+        )?)))
     }
 
     /// Serves on an existing listener.
     pub fn from_listener(listener: TcpListener) -> Server {
+        Server::with_listening(Listening::Registered(listener))
+    }
+
+    /// Serves on a bound and listening std socket (it is switched to non-blocking mode).
+    pub fn from_std(listener: std::net::TcpListener) -> Server {
+        Server::with_listening(Listening::Std(listener))
+    }
+
+    fn with_listening(listener: Listening) -> Server {
         Server {
             listener,
             config: ServerConfig::default(),
@@ -57,12 +83,33 @@ impl Server {
 
     /// The address it listens on.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
+        match &self.listener {
+            Listening::Std(l) => l.local_addr(),
+            Listening::Registered(l) => l.local_addr(),
+        }
+    }
+
+    /// Serves on `n` worker threads, each with its own loop and router (see
+    /// [`Workers`](crate::Workers)); `n = 0` means one per available core.
+    pub fn workers(self, n: usize) -> crate::Workers {
+        crate::Workers::new(self, n)
+    }
+
+    /// The std socket and the settings, for the workers.
+    pub(crate) fn into_parts(self) -> io::Result<(std::net::TcpListener, ServerConfig)> {
+        match self.listener {
+            Listening::Std(l) => Ok((l, self.config)),
+            Listening::Registered(_) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "workers need a server made by Server::bind or Server::from_std \
+                 (a TcpListener is already tied to this thread's reactor)",
+            )),
+        }
     }
 
     /// Serves `router` until SIGINT or SIGTERM, then shuts down gracefully: stops
     /// accepting, closes idle connections, lets in-flight requests finish (up to
-    /// `shutdown_deadline`) and returns `Ok(())`.
+    /// `shutdown_deadline`) and returns `Ok(())`. Must run inside a simmer runtime.
     ///
     /// Without the `signals` feature it serves until the runtime is dropped.
     pub async fn serve(self, router: Router) -> io::Result<()> {
@@ -102,47 +149,118 @@ impl Server {
                 sleep(grace).await;
             }
         };
-        let shared = Rc::new(Shared::new(self.config, router.into_app()));
-        let mut shutdown = pin!(shutdown);
-        let listener = self.listener;
-        loop {
-            let accepted = select(shared.accept_when_allowed(&listener), shutdown.as_mut()).await;
-            match accepted {
-                Either::Left(Ok((stream, peer))) => {
-                    let slot = shared.open_slot();
-                    let connection = serve_connection(stream, peer, Rc::clone(&shared), slot);
-                    // Named after the client, for slow-poll warnings and traces.
-                    drop(simmer_executor::spawn_named(
-                        format!("conn {peer}"),
-                        connection,
-                    ));
-                }
-                Either::Left(Err(e)) => {
-                    // EMFILE and friends: the listener is fine; pause so the error
-                    // cannot spin the loop, then go on.
-                    simmer_executor::log_error!("simmer_http", "simmer-http: accept failed: {e}");
-                    sleep(Duration::from_millis(10)).await;
-                }
-                Either::Right(()) => break,
-            }
-        }
-        drop(listener); // new connections are refused from here on
-        shared.begin_drain();
-        let deadline = shared.config.shutdown_deadline;
-        if timeout(deadline, poll_fn(|cx| shared.poll_all_closed(cx)))
-            .await
-            .is_err()
-        {
-            simmer_executor::log_info!(
-                "simmer_http",
-                "simmer-http: {} connection(s) still busy after {}; closing them",
-                shared.open_connections(),
-                Readable(deadline)
-            );
-        }
-        Ok(())
+        let listener = match self.listener {
+            Listening::Std(l) => TcpListener::from_std(l)?,
+            Listening::Registered(l) => l,
+        };
+        serve_incoming(
+            Incoming::Listener(listener),
+            self.config,
+            router.into_app(),
+            shutdown,
+        )
+        .await
     }
 }
+
+/// Where a loop's connections come from.
+pub(crate) enum Incoming {
+    /// Its own listening socket (one loop, or one `SO_REUSEPORT` socket per worker).
+    Listener(TcpListener),
+    /// Sockets the acceptor thread hands over.
+    Inbox(Arc<Inbox>),
+}
+
+impl Incoming {
+    async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        match self {
+            Incoming::Listener(listener) => listener.accept().await,
+            Incoming::Inbox(inbox) => {
+                let (stream, peer) = poll_fn(|cx| inbox.poll_next(cx)).await;
+                stream.set_nonblocking(true)?;
+                Ok((TcpStream::from_std(stream)?, peer))
+            }
+        }
+    }
+}
+
+/// One loop's accept loop: serves connections from `incoming` until `shutdown`, then
+/// drains them.
+pub(crate) async fn serve_incoming(
+    incoming: Incoming,
+    config: ServerConfig,
+    app: Rc<App>,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let shared = Rc::new(Shared::new(config, app));
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let accepted = select(shared.next_connection(&incoming), shutdown.as_mut()).await;
+        match accepted {
+            Either::Left(Ok((stream, peer))) => start_connection(&shared, stream, peer),
+            Either::Left(Err(e)) => {
+                // A refused or reset connection, mostly: the listener is fine; pause
+                // so that an error cannot spin the loop, then go on.
+                eprintln!("simmer-http: accept failed: {e}");
+                sleep(Duration::from_millis(10)).await;
+            }
+            Either::Right(()) => break,
+        }
+    }
+    drop(incoming); // new connections are refused from here on
+    shared.begin_drain();
+    let deadline = shared.config.shutdown_deadline;
+    if timeout(deadline, poll_fn(|cx| shared.poll_all_closed(cx)))
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "simmer-http: {} connection(s) still busy after {}; closing them",
+            shared.open_connections(),
+            Readable(deadline)
+        );
+    }
+    Ok(())
+}
+
+/// Spawns the task that serves one accepted connection. (A TLS listener wraps the
+/// stream here.)
+fn start_connection(shared: &Rc<Shared>, stream: TcpStream, peer: SocketAddr) {
+    let slot = shared.open_slot();
+    let connection = serve_connection(stream, peer, Rc::clone(shared), slot);
+    // Named after the client, for slow-poll warnings and traces.
+    drop(simmer_executor::spawn_named(
+        format!("conn {peer}"),
+        connection,
+    ));
+}
+
+/// True for "the process (EMFILE) or the system (ENFILE) has no descriptor left".
+pub(crate) fn out_of_descriptors(e: &io::Error) -> bool {
+    // The reactor adds context and keeps the OS error as the source.
+    let os_error = e.raw_os_error().or_else(|| {
+        let source = std::error::Error::source(e.get_ref()?)?;
+        source.downcast_ref::<io::Error>()?.raw_os_error()
+    });
+    matches!(os_error, Some(libc::EMFILE | libc::ENFILE))
+}
+
+/// True if running out of descriptors should be reported now: the first time, then
+/// at most once a minute however often accept fails meanwhile.
+pub(crate) fn say_out_of_descriptors(last_said: &Cell<Option<Instant>>) -> bool {
+    let now = Instant::now();
+    match last_said.get() {
+        Some(said) if now.duration_since(said) < Duration::from_secs(60) => false,
+        _ => {
+            last_said.set(Some(now));
+            true
+        }
+    }
+}
+
+/// How often a loop out of descriptors retries when none of its own connections close
+/// (the descriptors may be held elsewhere in the process).
+pub(crate) const DESCRIPTOR_RETRY: Duration = Duration::from_millis(100);
 
 /// What the accept loop and every connection share.
 pub(crate) struct Shared {
@@ -155,6 +273,10 @@ pub(crate) struct Shared {
     accept_waiter: RefCell<Option<Waker>>,
     /// `serve_until`, waiting for the last connection to close.
     drain_waiter: RefCell<Option<Waker>>,
+    /// Connections closed so far (an accept paused for descriptors waits for a change).
+    closed: Cell<u64>,
+    /// When running out of descriptors was last reported (once a minute at most).
+    out_of_descriptors_said: Cell<Option<Instant>>,
 }
 
 impl Shared {
@@ -166,20 +288,51 @@ impl Shared {
             draining: Cell::new(false),
             accept_waiter: RefCell::new(None),
             drain_waiter: RefCell::new(None),
+            closed: Cell::new(0),
+            out_of_descriptors_said: Cell::new(None),
         }
     }
 
-    /// Accepts once fewer than `max_connections` are open.
-    async fn accept_when_allowed(
-        &self,
-        listener: &TcpListener,
-    ) -> io::Result<(TcpStream, SocketAddr)> {
+    /// The next connection, once fewer than `max_connections` are open. Out of file
+    /// descriptors, it pauses accepting (saying so once) until a connection closes or
+    /// a retry succeeds; the clients wait in the listen backlog meanwhile.
+    async fn next_connection(&self, incoming: &Incoming) -> io::Result<(TcpStream, SocketAddr)> {
+        loop {
+            self.slot_available().await;
+            match incoming.accept().await {
+                Ok(connection) => return Ok(connection),
+                Err(e) if out_of_descriptors(&e) => {
+                    if say_out_of_descriptors(&self.out_of_descriptors_said) {
+                        eprintln!(
+                            "simmer-http: out of file descriptors with {} connection(s) open \
+                             ({e}); accepting paused until descriptors free up \
+                             (raise the limit: ulimit -n, or LimitNOFILE= in systemd)",
+                            self.open_connections()
+                        );
+                    }
+                    let closed = self.closed.get();
+                    let freed = poll_fn(|cx| {
+                        if self.closed.get() != closed {
+                            return Poll::Ready(());
+                        }
+                        *self.accept_waiter.borrow_mut() = Some(cx.waker().clone());
+                        Poll::Pending
+                    });
+                    select(freed, sleep(DESCRIPTOR_RETRY)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Resolves once fewer than `max_connections` are open.
+    async fn slot_available(&self) {
         poll_fn(|cx| {
             if self.open_connections() >= self.config.max_connections {
                 *self.accept_waiter.borrow_mut() = Some(cx.waker().clone());
                 return Poll::Pending;
             }
-            listener.poll_accept(cx)
+            Poll::Ready(())
         })
         .await
     }
@@ -194,6 +347,7 @@ impl Shared {
         if self.connections.borrow_mut().try_remove(slot).is_some() {
             crate::metrics::connection_closed();
         }
+        self.closed.set(self.closed.get() + 1);
         if let Some(w) = self.accept_waiter.borrow_mut().take() {
             w.wake();
         }

@@ -222,7 +222,33 @@ impl Inner {
     }
 }
 
-/// Adds what simmer was doing to an OS error.
+/// Adds what simmer was doing to an OS error; the original stays reachable as the
+/// error's `source()` (so that e.g. `EMFILE` can still be told apart).
 pub(crate) fn with_context(e: io::Error, what: &str) -> io::Error {
-    io::Error::new(e.kind(), format!("{what}: {e}"))
+    io::Error::new(
+        e.kind(),
+        Context {
+            what: what.to_string(),
+            error: e,
+        },
+    )
+}
+
+/// An OS error and what simmer was doing when it happened.
+#[derive(Debug)]
+struct Context {
+    what: String,
+    error: io::Error,
+}
+
+impl std::fmt::Display for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.error)
+    }
+}
+
+impl std::error::Error for Context {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
 }

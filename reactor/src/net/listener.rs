@@ -64,6 +64,29 @@ impl TcpListener {
         }
     }
 
+    /// Waits for the next connection and returns it as a std socket, not registered with
+    /// this reactor: for handing it to another thread's loop (`TcpStream::from_std`
+    /// there), as a server's acceptor does.
+    pub async fn accept_std(&self) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+        poll_fn(|cx| {
+            match self
+                .registration
+                .poll_io(cx, Direction::Read, || self.io.accept())
+            {
+                Poll::Ready(Ok((stream, peer))) => {
+                    use std::os::fd::{FromRawFd, IntoRawFd};
+                    // SAFETY: the descriptor comes straight from mio's stream, which
+                    // gives up ownership of it here.
+                    let stream = unsafe { std::net::TcpStream::from_raw_fd(stream.into_raw_fd()) };
+                    Poll::Ready(Ok((stream, peer)))
+                }
+                Poll::Ready(Err(e)) => Poll::Ready(Err(with_context(e, "accepting a connection"))),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
+    }
+
     /// The address this listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.local_addr()
