@@ -3,8 +3,10 @@
 //! Cancel safety: every request ends with a Sync, and the client counts the Syncs the
 //! server has not answered yet. A query future dropped mid-flight leaves that count
 //! above zero; the next operation first reads and discards replies until it is back to
-//! zero, so the connection never gets out of step. A write cut off halfway would leave
-//! a partial message on the wire, so the connection is marked broken while writing.
+//! zero, so the connection never gets out of step. A streamed query
+//! ([`crate::RowStream`]) sends its Sync only at the end; dropped before that, it leaves
+//! a flag, and the next operation sends the Sync first. A write cut off halfway would
+//! leave a partial message on the wire, so the connection is marked broken while writing.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -46,7 +48,7 @@ pub struct Client {
     broken: bool,
     /// A transaction was dropped uncommitted: roll it back before the next statement.
     rollback_pending: bool,
-    statements: HashMap<(String, Vec<Oid>), Statement>,
+    statements: HashMap<StatementKey, Statement>,
     next_statement: u64,
 }
 
@@ -364,8 +366,21 @@ impl Client {
             }
         }
         match error {
-            Some(e) => Err(self.failed(Error::Db(e))),
+            Some(e) => {
+                self.forget_if_stale(&e, &statement_key(sql, params));
+                Err(self.failed(Error::Db(e)))
+            }
             None => Ok((rows, affected)),
+        }
+    }
+
+    /// After a schema change (`ALTER TABLE`) the server refuses a prepared statement
+    /// whose result columns changed ("cached plan must not change result type"):
+    /// forgets it, so the next run prepares it afresh. (The old one stays on the
+    /// server until the connection closes.)
+    pub(crate) fn forget_if_stale(&mut self, e: &DbError, key: &StatementKey) {
+        if e.code == "0A000" && e.message.contains("cached plan") {
+            self.statements.remove(key);
         }
     }
 
@@ -565,6 +580,13 @@ impl Drop for Transaction<'_> {
             self.client.rollback_pending = true;
         }
     }
+}
+
+/// What the statement cache is keyed by: the SQL and the parameters' types.
+pub(crate) type StatementKey = (String, Vec<Oid>);
+
+pub(crate) fn statement_key(sql: &str, params: &[&dyn ToSql]) -> StatementKey {
+    (sql.to_string(), params.iter().map(|p| p.oid()).collect())
 }
 
 /// The count at the end of a command tag (`INSERT 0 3`, `SELECT 5`), 0 if none.

@@ -4,7 +4,9 @@
 //! socket registered with the reactor, so while one waits for the server, the loop
 //! serves everything else. The wire format and authentication (MD5, SCRAM-SHA-256)
 //! come from the `postgres-protocol` crate; the connection, its state machine, the
-//! statement cache, types, transactions and the pool are here.
+//! statement cache, types, transactions and the pool are here, and rows come back
+//! as values by column (`row.get`), as JSON objects (`row.to_json`), as serde types
+//! (`row.deserialize`, `client.query_as`) or one at a time (`client.query_stream`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), simmer_postgres::Error> {

@@ -17,7 +17,7 @@ use std::rc::Rc;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
-use crate::client::{db_error, Client};
+use crate::client::{db_error, statement_key, Client, StatementKey};
 use crate::error::Error;
 use crate::row::{Column, Row};
 use crate::types::ToSql;
@@ -40,6 +40,8 @@ pub struct RowStream<'a> {
     columns: Rc<[Column]>,
     rows_per_fetch: i32,
     done: bool,
+    /// To forget the statement if the server says its plan went stale.
+    statement: StatementKey,
 }
 
 impl<'a> RowStream<'a> {
@@ -64,6 +66,7 @@ impl<'a> RowStream<'a> {
             columns,
             rows_per_fetch,
             done: false,
+            statement: statement_key(sql, params),
         })
     }
 
@@ -104,9 +107,10 @@ impl<'a> RowStream<'a> {
                     return Ok(None);
                 }
                 Message::ErrorResponse(body) => {
-                    let e = Error::Db(db_error(&body));
+                    let e = db_error(&body);
+                    self.client.forget_if_stale(&e, &self.statement);
                     self.client.ready().await?;
-                    return Err(self.client.failed(e));
+                    return Err(self.client.failed(Error::Db(e)));
                 }
                 _ => {} // BindComplete, notices, parameter changes
             }

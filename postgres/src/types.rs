@@ -3,7 +3,8 @@
 //! Parameters are sent with their type (`ToSql::oid`), so `$1` needs no cast; results
 //! are read in binary. Supported: `bool`, `i16`/`i32`/`i64`, `f32`/`f64`, `String` and
 //! `&str`, `Vec<u8>` and `&[u8]`, `serde_json::Value` (json and jsonb), and `Option<T>`
-//! for NULL.
+//! for NULL. More types (numeric, dates and times, uuid, arrays) are read by
+//! `Row::to_json` and `Row::deserialize`.
 
 use bytes::{BufMut, BytesMut};
 use postgres_protocol::types as pg;

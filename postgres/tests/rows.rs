@@ -301,3 +301,40 @@ fn a_missing_column_or_a_wrong_type_names_the_column_and_the_type() {
         assert!(err.contains("not an integer"), "{err}");
     });
 }
+
+#[test]
+fn select_star_follows_a_schema_change() {
+    let Some(url) = database_url() else { return };
+    rt().block_on(async {
+        let mut db = Client::connect(&url).await.unwrap();
+        db.batch_execute("CREATE TEMP TABLE shifting (id int4); INSERT INTO shifting VALUES (1)")
+            .await
+            .unwrap();
+        let sql = "SELECT * FROM shifting";
+        let rows = db.query(sql, &[]).await.unwrap();
+        assert_eq!(rows[0].to_json().unwrap(), json!({"id": 1}));
+        db.batch_execute("ALTER TABLE shifting ADD COLUMN note text DEFAULT 'new'")
+            .await
+            .unwrap();
+        // The cached statement's result changed shape: the server refuses it once, and
+        // the client prepares it afresh.
+        if let Err(e) = db.query(sql, &[]).await {
+            assert_eq!(e.code(), Some("0A000"), "{e}");
+        }
+        let rows = db.query(sql, &[]).await.unwrap();
+        assert_eq!(rows[0].to_json().unwrap(), json!({"id": 1, "note": "new"}));
+        // The same for a stream.
+        drop(db.query_stream(sql, &[]).await.unwrap());
+        db.batch_execute("ALTER TABLE shifting DROP COLUMN note")
+            .await
+            .unwrap();
+        let mut stream = db.query_stream(sql, &[]).await.unwrap();
+        if let Some(Err(e)) = stream.next().await {
+            assert_eq!(e.code(), Some("0A000"), "{e}");
+        }
+        drop(stream);
+        let mut stream = db.query_stream(sql, &[]).await.unwrap();
+        let row = stream.next().await.unwrap().unwrap();
+        assert_eq!(row.to_json().unwrap(), json!({"id": 1}));
+    });
+}
