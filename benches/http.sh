@@ -36,7 +36,8 @@ cargo build --release --quiet --example hello --example hello_hyper --example fl
 # would otherwise switch features back on).
 cargo build -p simmer --profile small --quiet --example hello --no-default-features --features json
 cp target/small/examples/hello "$OUT/hello-small-nosignals"
-cargo build -p simmer --profile small --quiet --example hello
+# The small build: the HTTP server with JSON and signals, no TLS, WebSockets or drivers.
+cargo build -p simmer --profile small --quiet --example hello --no-default-features --features json,signals
 
 start_server() { # name addr -> PID in $PID
   local bin=target/release/examples/$1

@@ -11,6 +11,9 @@ use super::frame::{self, apply_mask, parse_header, Header, Opcode};
 use super::utf8::Utf8Check;
 use crate::conn_io::ConnIo;
 
+/// Most bytes read and dropped after a failing close (see `WebSocket::linger`).
+const LINGER_BYTES: usize = 8 << 20;
+
 /// A WebSocket message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -347,6 +350,25 @@ impl WebSocket {
         self.close_code = Some(code);
         self.close_reason = why.to_string();
         self.finish();
+        self.linger().await;
+    }
+
+    /// After a close the peer did not start, reads and drops what it is still sending
+    /// (at most 8 MiB, for at most 2 s) so that closing the socket does not become a
+    /// reset that destroys the close frame before the peer reads it.
+    async fn linger(&mut self) {
+        let io = Rc::clone(&self.io);
+        let drain = async {
+            let mut dropped = 0;
+            while dropped < LINGER_BYTES {
+                io.with_unread(|unread| (unread.len(), ()));
+                match io.read_more(64 * 1024).await {
+                    Ok(n) if n > 0 => dropped += n,
+                    _ => return,
+                }
+            }
+        };
+        let _ = timeout(Duration::from_secs(2), drain).await;
     }
 
     /// The connection ended without a close frame.
