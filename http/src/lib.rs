@@ -47,6 +47,7 @@ mod handler;
 mod handler_sync;
 pub mod health;
 mod inbox;
+mod inline_future;
 mod inline_vec;
 mod listen;
 mod live;
