@@ -353,9 +353,11 @@ async fn handle(
     let mut response = match CatchPanic(handled).await {
         Ok(response) => response,
         Err(message) => {
-            eprintln!(
+            simmer_executor::log_error!(
+                "simmer_http",
                 "simmer-http: handler for {} (from {}) panicked: {message}",
-                shared_head, io.peer
+                shared_head,
+                io.peer
             );
             HttpError::new(500, "Internal Server Error").into_response()
         }

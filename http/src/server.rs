@@ -201,7 +201,7 @@ pub(crate) async fn serve_incoming(
             Either::Left(Err(e)) => {
                 // A refused or reset connection, mostly: the listener is fine; pause
                 // so that an error cannot spin the loop, then go on.
-                eprintln!("simmer-http: accept failed: {e}");
+                simmer_executor::log_error!("simmer_http", "simmer-http: accept failed: {e}");
                 sleep(Duration::from_millis(10)).await;
             }
             Either::Right(()) => break,
@@ -214,7 +214,8 @@ pub(crate) async fn serve_incoming(
         .await
         .is_err()
     {
-        eprintln!(
+        simmer_executor::log_warn!(
+            "simmer_http",
             "simmer-http: {} connection(s) still busy after {}; closing them",
             shared.open_connections(),
             Readable(deadline)
@@ -303,7 +304,8 @@ impl Shared {
                 Ok(connection) => return Ok(connection),
                 Err(e) if out_of_descriptors(&e) => {
                     if say_out_of_descriptors(&self.out_of_descriptors_said) {
-                        eprintln!(
+                        simmer_executor::log_error!(
+                            "simmer_http",
                             "simmer-http: out of file descriptors with {} connection(s) open \
                              ({e}); accepting paused until descriptors free up \
                              (raise the limit: ulimit -n, or LimitNOFILE= in systemd)",
