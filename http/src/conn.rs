@@ -17,6 +17,7 @@ use simmer_executor::coop;
 use simmer_reactor::net::TcpStream;
 use simmer_reactor::time::{sleep, timeout, Readable, Sleep};
 
+use crate::background::TaskQueue;
 use crate::body::{skip_buffered, too_large, BodyReader};
 use crate::conn_io::{pool, BodyProgress, ConnIo};
 use crate::error::HttpError;
@@ -24,7 +25,7 @@ use crate::handler::{CatchPanic, Described};
 use crate::method::{Method, Version};
 use crate::parse::{parse_head, Framing, Head, Parsed};
 use crate::request::{Request, RequestHead};
-use crate::response::{Body, IntoResponse};
+use crate::response::Body;
 use crate::server::Shared;
 use crate::write::{write_chunk, write_response, Sent, LAST_CHUNK};
 
@@ -111,10 +112,17 @@ pub(crate) async fn serve_connection(
         }
         let next = match incoming {
             Incoming::Request(framing) => {
-                handle(&io, &shared, framing, Rc::clone(&head), &mut out).await
+                let next = handle(&io, &shared, framing, Rc::clone(&head), &mut out).await;
+                match io.background.take() {
+                    None => next,
+                    Some(tasks) => {
+                        start_background(&io, &shared, &mut out, tasks, &head, next).await
+                    }
+                }
             }
             Incoming::Reject(error) => {
-                let response = error.into_response();
+                // Answered in the router's error style (JSON detail, or plain text).
+                let response = shared.app.error_response(error);
                 write_response(&mut out, &response, closing());
                 Next::CloseAfterDraining
             }
@@ -328,11 +336,8 @@ async fn handle(
     if let Framing::Length(n) = request.framing {
         if n > config.max_body_bytes as u64 {
             // Refused without reading the body.
-            write_response(
-                out,
-                &too_large(config.max_body_bytes).into_response(),
-                closing(),
-            );
+            let response = shared.app.error_response(too_large(config.max_body_bytes));
+            write_response(out, &response, closing());
             return Next::CloseAfterDraining;
         }
     }
@@ -353,11 +358,15 @@ async fn handle(
     let mut response = match CatchPanic(handled).await {
         Ok(response) => response,
         Err(message) => {
-            eprintln!(
+            simmer_executor::log_error!(
+                "simmer_http",
                 "simmer-http: handler for {} (from {}) panicked: {message}",
-                shared_head, io.peer
+                shared_head,
+                io.peer
             );
-            HttpError::new(500, "Internal Server Error").into_response()
+            shared
+                .app
+                .error_response(HttpError::new(500, "Internal Server Error"))
         }
     };
     // The body the handler left unread is skipped (its framing checked) before the
@@ -371,7 +380,7 @@ async fn handle(
         }
         Unread::BadFraming(e) => {
             // Never a 200 for a request whose body turns out malformed.
-            response = e.into_response();
+            response = shared.app.error_response(e);
             false
         }
         Unread::Abandon => false,
@@ -424,6 +433,24 @@ async fn handle(
         (false, true) if discard_after.is_none() => Next::Close,
         (false, true) => Next::CloseAfterDraining,
         (false, false) => Next::CloseAfterDraining,
+    }
+}
+
+/// Writes the response out, then starts the background tasks its handler scheduled
+/// (they run even if the client has gone; the connection closes then).
+async fn start_background(
+    io: &ConnIo,
+    shared: &Shared,
+    out: &mut Vec<u8>,
+    tasks: Rc<TaskQueue>,
+    head: &RequestHead,
+    next: Next,
+) -> Next {
+    let written = flush(io, shared, out).await;
+    tasks.release(head);
+    match written {
+        Ok(()) => next,
+        Err(()) => Next::Close,
     }
 }
 
