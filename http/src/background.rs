@@ -34,7 +34,23 @@ use crate::request::Request;
 
 /// Where a request's tasks wait for its response: in its connection (or, for
 /// [`crate::TestClient`], its in-memory stand-in). Empty unless a handler asked.
-pub(crate) type BackgroundSlot = Cell<Option<Rc<TaskQueue>>>;
+pub(crate) type BackgroundSlot = Cell<Option<Rc<dyn Scheduled>>>;
+
+/// A request's tasks as the connection sees them. A trait object, so that a program
+/// whose handlers never schedule a task links none of the code that runs them (the
+/// connection only calls through the vtable that [`BackgroundTasks`] makes).
+pub(crate) trait Scheduled {
+    /// The list itself, to add to.
+    fn queue(self: Rc<Self>) -> Rc<TaskQueue>;
+
+    /// The response for `request` (`GET /path`) is written: starts the tasks on the
+    /// loop, in a task of their own.
+    fn release(self: Rc<Self>, request: &dyn fmt::Display);
+
+    /// Runs the tasks in place, to the last (for [`crate::TestClient`], which answers
+    /// once they are done, as Starlette's does).
+    fn run_now(self: Rc<Self>, request: &dyn fmt::Display) -> Pin<Box<dyn Future<Output = ()>>>;
+}
 
 /// A handle on the request's background tasks: an extractor (`tasks: BackgroundTasks`)
 /// or [`Request::background`]. Clones add to the same list.
@@ -86,8 +102,8 @@ impl BackgroundTasks {
     pub(crate) fn of(req: &Request) -> BackgroundTasks {
         let queue = match req.background_slot() {
             Some(slot) => {
-                let queue = slot.take().unwrap_or_default();
-                slot.set(Some(Rc::clone(&queue)));
+                let queue = slot.take().map_or_else(Rc::default, Scheduled::queue);
+                slot.set(Some(Rc::clone(&queue) as Rc<dyn Scheduled>));
                 queue
             }
             // A request that came from no connection has no response to wait for.
@@ -145,17 +161,12 @@ impl FromRequestParts for BackgroundTasks {
     }
 }
 
-impl TaskQueue {
-    fn push(self: &Rc<Self>, job: Job) {
-        self.jobs.borrow_mut().push_back(job);
-        if self.released.get() && !self.running.get() {
-            self.spawn_runner(); // added after the response went: runs at once
-        }
+impl Scheduled for TaskQueue {
+    fn queue(self: Rc<Self>) -> Rc<TaskQueue> {
+        self
     }
 
-    /// The response for `request` (`GET /path`) is written: starts the tasks on the
-    /// loop, in a task of their own.
-    pub(crate) fn release(self: Rc<Self>, request: &dyn fmt::Display) {
+    fn release(self: Rc<Self>, request: &dyn fmt::Display) {
         *self.name.borrow_mut() = format!("background tasks of {request}");
         self.released.set(true);
         if !self.jobs.borrow().is_empty() && !self.running.get() {
@@ -163,14 +174,23 @@ impl TaskQueue {
         }
     }
 
-    /// Runs the tasks in place, to the last (for [`crate::TestClient`], which answers
-    /// once they are done, as Starlette's does).
-    pub(crate) async fn run_now(self: Rc<Self>, request: &dyn fmt::Display) {
+    fn run_now(self: Rc<Self>, request: &dyn fmt::Display) -> Pin<Box<dyn Future<Output = ()>>> {
         *self.name.borrow_mut() = format!("background tasks of {request}");
         self.released.set(true);
-        if !self.running.get() {
-            self.running.set(true);
-            self.run().await;
+        let idle = !self.running.replace(true);
+        Box::pin(async move {
+            if idle {
+                self.run().await;
+            }
+        })
+    }
+}
+
+impl TaskQueue {
+    fn push(self: &Rc<Self>, job: Job) {
+        self.jobs.borrow_mut().push_back(job);
+        if self.released.get() && !self.running.get() {
+            self.spawn_runner(); // added after the response went: runs at once
         }
     }
 

@@ -17,7 +17,6 @@ use simmer_executor::coop;
 use simmer_reactor::net::TcpStream;
 use simmer_reactor::time::{sleep, timeout, Readable, Sleep};
 
-use crate::background::TaskQueue;
 use crate::body::{skip_buffered, too_large, BodyReader};
 use crate::conn_io::{pool, BodyProgress, ConnIo};
 use crate::error::HttpError;
@@ -112,13 +111,7 @@ pub(crate) async fn serve_connection(
         }
         let next = match incoming {
             Incoming::Request(framing) => {
-                let next = handle(&io, &shared, framing, Rc::clone(&head), &mut out).await;
-                match io.background.take() {
-                    None => next,
-                    Some(tasks) => {
-                        start_background(&io, &shared, &mut out, tasks, &head, next).await
-                    }
-                }
+                handle(&io, &shared, framing, Rc::clone(&head), &mut out).await
             }
             Incoming::Reject(error) => {
                 // Answered in the router's error style (JSON detail, or plain text).
@@ -138,15 +131,21 @@ pub(crate) async fn serve_connection(
             return;
         }
         first = false;
+        // Background tasks the handler scheduled start once its response is written.
+        let tasks_wait = io.background_waits();
         match next {
-            Next::KeepGoing if out.len() < FLUSH_THRESHOLD => continue,
+            Next::KeepGoing if out.len() < FLUSH_THRESHOLD && !tasks_wait => continue,
             Next::KeepGoing => {
-                if flush(&io, &shared, &mut out).await.is_err() {
+                let written = flush(&io, &shared, &mut out).await;
+                start_background(&io, &head);
+                if written.is_err() {
                     return;
                 }
             }
             Next::Close | Next::CloseAfterDraining => {
-                if flush(&io, &shared, &mut out).await.is_ok() && next == Next::CloseAfterDraining {
+                let written = flush(&io, &shared, &mut out).await;
+                start_background(&io, &head);
+                if written.is_ok() && next == Next::CloseAfterDraining {
                     linger(&io).await;
                 }
                 pool::give_output(out);
@@ -436,21 +435,11 @@ async fn handle(
     }
 }
 
-/// Writes the response out, then starts the background tasks its handler scheduled
-/// (they run even if the client has gone; the connection closes then).
-async fn start_background(
-    io: &ConnIo,
-    shared: &Shared,
-    out: &mut Vec<u8>,
-    tasks: Rc<TaskQueue>,
-    head: &RequestHead,
-    next: Next,
-) -> Next {
-    let written = flush(io, shared, out).await;
-    tasks.release(head);
-    match written {
-        Ok(()) => next,
-        Err(()) => Next::Close,
+/// Starts the background tasks of the response just written (they run even if the
+/// client has gone).
+fn start_background(io: &ConnIo, head: &RequestHead) {
+    if let Some(tasks) = io.background.take() {
+        tasks.release(head);
     }
 }
 

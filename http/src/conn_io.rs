@@ -122,6 +122,14 @@ impl ConnIo {
         result
     }
 
+    /// A handler scheduled background tasks that wait for its response.
+    pub(crate) fn background_waits(&self) -> bool {
+        let tasks = self.background.take();
+        let waits = tasks.is_some();
+        self.background.set(tasks);
+        waits
+    }
+
     /// How many unread bytes are buffered.
     pub(crate) fn buffered(&self) -> usize {
         let input = self.input.borrow();
