@@ -85,6 +85,9 @@ pub(crate) async fn serve_connection(
         slot,
     };
     let _ = stream.set_nodelay(true); // responses are written whole; don't delay them
+    let Some(stream) = crate::transport::accepted(stream, &shared.config).await else {
+        return; // a TLS handshake failed
+    };
     let io = Rc::new(ConnIo::new(stream, peer, shared.config.body_read_timeout));
     // Taken from the thread's pool when a response is written, given back when the
     // connection goes idle (see `conn_io::pool`).
