@@ -64,7 +64,7 @@ pub use live_tasks::TaskInfo;
 pub use offload::{offload, Offload};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
 pub use pool::OffloadPool;
-pub use stats::{stats_all_loops, Stats};
+pub use stats::{stats_all_loops, stats_by_loop, LoopReport, Stats};
 pub use trace::{WakeSource, MAX_EVENTS as MAX_TRACE_EVENTS};
 pub use watch::{LoopEvent, LoopEventKind};
 pub use yield_now::{yield_now, YieldNow};

@@ -28,6 +28,7 @@
 //! connection's output buffer, written once per pipelined batch.
 #![deny(missing_docs)]
 
+mod background;
 mod body;
 pub mod client;
 mod config;
@@ -65,6 +66,7 @@ mod server;
 mod signals;
 mod status;
 mod stop_switch;
+mod testclient;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
@@ -114,6 +116,7 @@ pub mod bench {
     }
 }
 
+pub use background::{BackgroundTasks, TaskOutcome};
 pub use config::ServerConfig;
 pub use error::{Error, HttpError, Loc, ValidationError};
 pub use extract::State;
@@ -131,4 +134,5 @@ pub use server::Server;
 #[cfg(feature = "signals")]
 pub use signals::shutdown_signal;
 pub use status::StatusCode;
+pub use testclient::{TestClient, TestRequest, TestResponse};
 pub use workers::{Distribution, Stopper, Workers};
