@@ -46,11 +46,14 @@ pub mod fuzz;
 mod handler;
 mod handler_sync;
 pub mod health;
+#[cfg(feature = "workers")]
 mod inbox;
 mod inline_vec;
 mod listen;
+#[cfg(feature = "live")]
 mod live;
 mod method;
+#[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod middleware;
 mod parse;
@@ -64,11 +67,13 @@ mod server;
 #[cfg(feature = "signals")]
 mod signals;
 mod status;
+#[cfg(feature = "workers")]
 mod stop_switch;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
 mod type_map;
+#[cfg(feature = "workers")]
 mod workers;
 mod write;
 #[cfg(feature = "ws")]
@@ -131,4 +136,5 @@ pub use server::Server;
 #[cfg(feature = "signals")]
 pub use signals::shutdown_signal;
 pub use status::StatusCode;
+#[cfg(feature = "workers")]
 pub use workers::{Distribution, Stopper, Workers};
