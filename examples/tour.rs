@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example tour                    # http://127.0.0.1:8000
 //! cargo run --release --example tour -- --addr 127.0.0.1:9000 --upstream http://127.0.0.1:9000/upstream
+//! cargo run --release --example tour -- --tls-cert cert.pem --tls-key key.pem   # https://
 //! ```
 //!
 //! Each route is one idea; docs/TOUR.md walks through them. Try `/block?ms=1000` and
@@ -331,6 +332,20 @@ async fn json_test(_req: Request) -> Json<Value> {
     Json(json!({"message": "Hello, World!"}))
 }
 
+/// `GET /ws`: a WebSocket that sends every message back, text as text, bytes as bytes.
+async fn ws_echo(mut socket: simmer::http::ws::WebSocket) {
+    while let Some(message) = socket.recv().await {
+        if socket.send(message).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// `GET /ws-echo`: a page whose script talks to `/ws` (one HTML file, script inline).
+async fn ws_echo_page(_req: Request) -> Response {
+    Response::text(include_str!("tour_echo.html")).with_content_type("text/html; charset=utf-8")
+}
+
 /// The tour's routes (also used by `examples/blocking.rs`).
 pub fn router(upstream: String, db: Database) -> Router {
     Router::new()
@@ -352,6 +367,8 @@ pub fn router(upstream: String, db: Database) -> Router {
         .get("/stats", stats)
         .get("/db-data", db_data)
         .get("/items", items)
+        .ws("/ws", ws_echo)
+        .get("/ws-echo", ws_echo_page)
         .metrics("/metrics")
         .live_page("/_simmer")
         .state(Tour {
@@ -368,25 +385,41 @@ fn main() {
     let mut addr = std::env::var("SIMMER_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_string());
     let mut workers = std::env::var("SIMMER_WORKERS").unwrap_or_else(|_| "1".to_string());
     let mut upstream = None;
+    let (mut tls_cert, mut tls_key) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
             ("--addr", Some(value)) => addr = value,
             ("--upstream", Some(value)) => upstream = Some(value),
             ("--workers", Some(value)) => workers = value,
+            ("--tls-cert", Some(value)) => tls_cert = Some(value),
+            ("--tls-key", Some(value)) => tls_key = Some(value),
             _ => {
-                eprintln!("usage: tour [--addr IP:PORT] [--upstream URL] [--workers N]");
+                eprintln!(
+                    "usage: tour [--addr IP:PORT] [--upstream URL] [--workers N] \
+                     [--tls-cert PEM --tls-key PEM]"
+                );
                 std::process::exit(2);
             }
         }
     }
+    let scheme = if tls_cert.is_some() { "https" } else { "http" };
+    let bind = match (tls_cert, tls_key) {
+        (None, None) => Server::bind(addr.as_str()),
+        (Some(cert), Some(key)) => Server::bind_tls(addr.as_str(), cert, key),
+        _ => {
+            eprintln!("tour: --tls-cert and --tls-key go together");
+            std::process::exit(2);
+        }
+    };
+
     let Ok(workers) = workers.parse::<usize>() else {
         eprintln!("tour: --workers wants a number (0 = one per core), not {workers:?}");
         std::process::exit(2);
     };
-    let result = Server::bind(addr.as_str()).and_then(|server| {
+    let result = bind.and_then(|server| {
         let local = server.local_addr()?;
-        let upstream = upstream.unwrap_or_else(|| format!("http://{local}/upstream"));
+        let upstream = upstream.unwrap_or_else(|| format!("{scheme}://{local}/upstream"));
         let workers = server.workers(workers);
         let count = workers.count();
         let announced = std::sync::atomic::AtomicBool::new(false);
@@ -403,7 +436,7 @@ fn main() {
                 };
                 let router = router(upstream, db);
                 if first {
-                    println!("simmer tour ({count} worker(s)): listening on http://{local}");
+                    println!("simmer tour ({count} worker(s)): listening on {scheme}://{local}");
                     println!("  database: {backend}");
                     for line in router.describe() {
                         println!("  {line}");

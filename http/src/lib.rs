@@ -28,6 +28,7 @@
 //! connection's output buffer, written once per pipelined batch.
 #![deny(missing_docs)]
 
+mod background;
 mod body;
 pub mod client;
 mod config;
@@ -69,6 +70,7 @@ mod signals;
 mod status;
 #[cfg(feature = "workers")]
 mod stop_switch;
+mod testclient;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
@@ -119,6 +121,7 @@ pub mod bench {
     }
 }
 
+pub use background::{BackgroundTasks, TaskOutcome};
 pub use config::ServerConfig;
 pub use error::{Error, HttpError, Loc, ValidationError};
 pub use extract::State;
@@ -136,5 +139,6 @@ pub use server::Server;
 #[cfg(feature = "signals")]
 pub use signals::shutdown_signal;
 pub use status::StatusCode;
+pub use testclient::{TestClient, TestRequest, TestResponse};
 #[cfg(feature = "workers")]
 pub use workers::{Distribution, Stopper, Workers};

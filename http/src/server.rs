@@ -51,6 +51,29 @@ impl Server {
         )?)))
     }
 
+    /// Listens on `addr` for HTTPS, with the certificate chain (leaf first) and the
+    /// private key read from PEM files now, once. A missing or unreadable file, a file
+    /// with no certificate or no key, or a key that does not belong to the certificate
+    /// is an error naming the file. Each connection's handshake must finish within
+    /// `tls_handshake_timeout` ([`ServerConfig`]); a client that speaks plain HTTP to
+    /// the port is answered `400` in plain text and closed.
+    #[cfg(feature = "tls")]
+    pub fn bind_tls(
+        addr: impl ToSocketAddrs,
+        cert_chain_pem: impl AsRef<std::path::Path>,
+        key_pem: impl AsRef<std::path::Path>,
+    ) -> io::Result<Server> {
+        let tls = crate::tls::ServerTls::from_pem_files(cert_chain_pem.as_ref(), key_pem.as_ref())?;
+        Ok(Server::bind(addr)?.tls(tls))
+    }
+
+    /// Serves HTTPS with `tls` (made once, shared by every connection and worker).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Server {
+        self.config.tls = Some(tls);
+        self
+    }
+
     /// Serves on an existing listener.
     pub fn from_listener(listener: TcpListener) -> Server {
         Server::with_listening(Listening::Registered(listener))
@@ -69,9 +92,15 @@ impl Server {
         }
     }
 
-    /// Replaces the limits and timeouts, or says which setting is invalid.
+    /// Replaces the limits and timeouts, or says which setting is invalid. TLS
+    /// settings already given (by `bind_tls` or `tls`) are kept when `config` has none.
     pub fn with_config(mut self, config: ServerConfig) -> io::Result<Server> {
         config.validate()?;
+        #[cfg(feature = "tls")]
+        let config = ServerConfig {
+            tls: config.tls.clone().or_else(|| self.config.tls.take()),
+            ..config
+        };
         self.config = config;
         Ok(self)
     }
@@ -227,8 +256,7 @@ pub(crate) async fn serve_incoming(
     Ok(())
 }
 
-/// Spawns the task that serves one accepted connection. (A TLS listener wraps the
-/// stream here.)
+/// Spawns the task that serves one accepted connection (its TLS handshake included).
 fn start_connection(shared: &Rc<Shared>, stream: TcpStream, peer: SocketAddr) {
     let slot = shared.open_slot();
     let connection = serve_connection(stream, peer, Rc::clone(shared), slot);
