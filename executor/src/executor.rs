@@ -111,7 +111,7 @@ impl Executor {
 
     fn build(park: Box<dyn Park>, config: Config, shared_pool: Option<Arc<Pool>>) -> Executor {
         let shared = Arc::new(Shared::new(park.unparker()));
-        let tracer = config.trace_path.clone().map(Tracer::new);
+        let tracer = (config.trace_path.clone()).map(|p| Tracer::new(p, config.name.as_deref()));
         let pool = shared_pool.unwrap_or_else(|| {
             Arc::new(Pool::new(
                 config.offload_max_threads,
@@ -120,6 +120,7 @@ impl Executor {
             ))
         });
         let stats = Arc::new(LoopStats {
+            name: config.name.clone(),
             counters: Counters::default(),
             shared: Arc::clone(&shared),
             pool,

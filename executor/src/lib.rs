@@ -49,7 +49,7 @@ pub use join::{JoinError, JoinHandle};
 pub use live_tasks::TaskInfo;
 pub use offload::{offload, Offload, OffloadPool};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
-pub use stats::{stats_all_loops, Stats};
+pub use stats::{stats_all_loops, stats_by_loop, LoopReport, Stats};
 pub use trace::{WakeSource, MAX_EVENTS as MAX_TRACE_EVENTS};
 pub use watch::{LoopEvent, LoopEventKind};
 pub use yield_now::{yield_now, YieldNow};

@@ -125,11 +125,13 @@ impl Server {
         crate::Workers::new(self, n)
     }
 
-    /// The std socket and the settings, for the workers.
+    /// The std socket, the settings and the drain flag, for the workers.
     #[cfg(feature = "workers")]
-    pub(crate) fn into_parts(self) -> io::Result<(std::net::TcpListener, ServerConfig)> {
+    pub(crate) fn into_parts(
+        self,
+    ) -> io::Result<(std::net::TcpListener, ServerConfig, DrainState)> {
         match self.listener {
-            Listening::Std(l) => Ok((l, self.config)),
+            Listening::Std(l) => Ok((l, self.config, self.drain)),
             Listening::Registered(_) => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "workers need a server made by Server::bind or Server::from_std \
@@ -234,7 +236,7 @@ pub(crate) async fn serve_incoming(
             Either::Left(Err(e)) => {
                 // A refused or reset connection, mostly: the listener is fine; pause
                 // so that an error cannot spin the loop, then go on.
-                eprintln!("simmer-http: accept failed: {e}");
+                simmer_executor::log_error!("simmer_http", "simmer-http: accept failed: {e}");
                 sleep(Duration::from_millis(10)).await;
             }
             Either::Right(()) => break,
@@ -247,7 +249,8 @@ pub(crate) async fn serve_incoming(
         .await
         .is_err()
     {
-        eprintln!(
+        simmer_executor::log_warn!(
+            "simmer_http",
             "simmer-http: {} connection(s) still busy after {}; closing them",
             shared.open_connections(),
             Readable(deadline)
@@ -335,7 +338,8 @@ impl Shared {
                 Ok(connection) => return Ok(connection),
                 Err(e) if out_of_descriptors(&e) => {
                     if say_out_of_descriptors(&self.out_of_descriptors_said) {
-                        eprintln!(
+                        simmer_executor::log_error!(
+                            "simmer_http",
                             "simmer-http: out of file descriptors with {} connection(s) open \
                              ({e}); accepting paused until descriptors free up \
                              (raise the limit: ulimit -n, or LimitNOFILE= in systemd)",
