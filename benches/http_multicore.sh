@@ -4,16 +4,20 @@
 # threads (examples/hello_hyper --threads N), and, where pip works, uvicorn + FastAPI
 # with --workers N serving the same /plaintext route. One run, servers interleaved.
 #
-#   bash benches/http_multicore.sh            # N = 1 and 2, DURATION=5 s per run
-#   WORKERS="1 2 4" DURATION=10 bash benches/http_multicore.sh
+#   bash benches/http_multicore.sh            # N = 1 and 2, 2 interleaved rounds
+#   WORKERS="1 2 4" ROUNDS=3 bash benches/http_multicore.sh
 #   WITH_FASTAPI=0 bash benches/http_multicore.sh   # skip the Python servers
 #
 # Two loads per server:
-#   - saturating: wrk -t1 -c64 for DURATION s: req/s, p99, server CPU per request;
-#   - equal: h2load at a fixed RATE req/s (all servers carry it): server CPU per request
-#     at the same load, the fair comparison on a small machine.
+#   - saturating: wrk -t1 -c64 for DURATION s (5): req/s, p99, server CPU per request;
+#   - equal: h2load at a fixed RATE req/s (4,000) from 32 connections for
+#     EQUAL_DURATION s (15): server CPU per request at the same load, the fair
+#     comparison on a small machine.
 # Server CPU is utime + stime from /proc/PID/stat (all threads; for uvicorn, the parent
 # and every worker process) over the measured window, divided by requests answered.
+# The kernel counts it in ticks of 10 ms, so a window needs tens of thousands of
+# requests. Each figure is the median over ROUNDS rounds (servers interleaved in each);
+# simmer's two distributions are the same program with one worker, so N = 1 runs once.
 # Nothing is pinned: the servers' N threads and the load generator share the machine's
 # cores (on a 2-core machine, the load generator takes most of one), so req/s here does
 # not show scaling; CPU per request does show what a worker costs.
@@ -23,6 +27,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-5}
+EQUAL_DURATION=${EQUAL_DURATION:-15}
+ROUNDS=${ROUNDS:-2}
 WORKERS=${WORKERS:-"1 2"}
 RATE=${RATE:-4000}
 CONNS=${CONNS:-64}
@@ -83,6 +89,15 @@ cpu_ticks() {
 
 stop() { kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; }
 
+# wrk's latency ("812.00us", "9.76ms", "1.02s") in milliseconds.
+p99_ms() {
+  case $1 in
+    *us) echo "${1%us} / 1000" | bc -l ;;
+    *ms) echo "${1%ms}" ;;
+    *s) echo "${1%s} * 1000" | bc -l ;;
+  esac
+}
+
 # measure name workers -> appends "name workers load reqs rps p99 us_per_req"
 measure() {
   local name=$1 n=$2 before after reqs rps p99
@@ -95,9 +110,11 @@ measure() {
   reqs=$(awk '/requests in/ {print $1}' "$OUT/wrk.txt")
   rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.txt")
   p99=$(awk '$1=="99%" {print $2}' "$OUT/wrk.txt")
-  echo "$name $n saturating $reqs $rps $p99 $(echo "($after - $before) * 1000000 / $HZ / $reqs" | bc -l)" >> "$OUT/results.txt"
-  # Equal load: RATE req/s from 32 clients for DURATION s.
-  local total=$((RATE * DURATION))
+  echo "$name $n saturating $reqs $rps $(p99_ms "$p99") $(echo "($after - $before) * 1000000 / $HZ / $reqs" | bc -l)" >> "$OUT/results.txt"
+  # Equal load: RATE req/s from 32 clients for EQUAL_DURATION s.
+  local total=$((RATE * EQUAL_DURATION))
+  # uvicorn + FastAPI cannot carry RATE: a shorter window at its own ceiling.
+  [ "$name" = fastapi ] && total=$((RATE * 2))
   before=$(cpu_ticks "$PID")
   h2load --h1 -c 32 --rps $((RATE / 32)) -n "$total" "http://$ADDR/plaintext" > "$OUT/h2load.txt"
   after=$(cpu_ticks "$PID")
@@ -109,24 +126,41 @@ measure() {
 
 SERVERS="simmer simmer-reuseport hyper"
 [ "$FASTAPI" = 1 ] && SERVERS="$SERVERS fastapi"
-for n in $WORKERS; do
-  for name in $SERVERS; do measure "$name" "$n"; done
+for round in $(seq "$ROUNDS"); do
+  for n in $WORKERS; do
+    for name in $SERVERS; do
+      [ "$name" = simmer-reuseport ] && [ "$n" = 1 ] && continue
+      measure "$name" "$n"
+    done
+  done
 done
+cp "$OUT/results.txt" "${RESULTS:-/dev/null}" 2>/dev/null || true
 
-python3 - "$OUT/results.txt" "$RATE" "$CONNS" <<'PY'
+python3 - "$OUT/results.txt" "$RATE" "$CONNS" "$ROUNDS" <<'PY'
 import sys
+from statistics import median
 rows = [line.split() for line in open(sys.argv[1])]
-rate, conns = sys.argv[2], sys.argv[3]
-cpu = {(r[0], r[1], r[2]): float(r[6]) for r in rows}
+rate, conns, rounds = sys.argv[2], sys.argv[3], sys.argv[4]
+runs = {}
+for r in rows:
+    runs.setdefault((r[0], r[1], r[2]), []).append(r)
+def med(key, col):
+    values = [float(r[col]) for r in runs.get(key, []) if r[col] != "-"]
+    return median(values) if values else float("nan")
 label = {"simmer": "simmer (acceptor)", "simmer-reuseport": "simmer (SO_REUSEPORT)",
          "hyper": "tokio multi-thread + hyper", "fastapi": "uvicorn + FastAPI"}
+print(f"median of {rounds} round(s)")
 print(f"| server | N | wrk -c{conns} req/s | p99 | CPU/req (saturating) | CPU/req at {int(rate):,} req/s | vs hyper, same N, equal load |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-for r in rows:
-    if r[2] != "saturating":
+for (name, n, load) in runs:
+    if load != "saturating":
         continue
-    name, n = r[0], r[1]
-    eq = cpu.get((name, n, "equal"), float("nan"))
-    hyper = cpu.get(("hyper", n, "equal"), float("nan"))
-    print(f"| {label[name]} | {n} | {float(r[4]):,.0f} | {r[5]} | {float(r[6]):.2f} µs | {eq:.2f} µs | {eq / hyper:.2f}x |")
+    eq = med((name, n, "equal"), 6)
+    hyper = med(("hyper", n, "equal"), 6)
+    print(f"| {label[name]} | {n} | {med((name, n, load), 4):,.0f} | {med((name, n, load), 5):.2f} ms "
+          f"| {med((name, n, load), 6):.2f} µs | {eq:.2f} µs | {eq / hyper:.2f}x |")
+print()
+print("every run (server N load requests req/s p99_ms cpu_us_per_req):")
+for r in rows:
+    print("  " + " ".join(r))
 PY

@@ -37,8 +37,9 @@ use simmer_executor::{Config, Executor};
 use simmer_reactor::{Handle, Reactor};
 
 pub use simmer_executor::{
-    coop, offload, recent_slow_polls, spawn, spawn_named, stats_all_loops, tasks, yield_now,
-    Histogram, JoinError, JoinHandle, Offload, SlowPoll, Stats, TaskInfo, WakeSource,
+    coop, offload, recent_slow_polls, spawn, spawn_named, stats_all_loops, stats_by_loop, tasks,
+    yield_now, Histogram, JoinError, JoinHandle, LoopReport, Offload, SlowPoll, Stats, TaskInfo,
+    WakeSource,
 };
 pub use simmer_executor::{Executor as RawExecutor, Park, ThreadPark, Unpark};
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use simmer::http::{Distribution, Request, Router, Server, ServerConfig, Stopper};
+use simmer::http::{health, Distribution, Request, Router, Server, ServerConfig, Stopper};
 
 /// Generous bound on any single read, so a bug fails the test instead of hanging it.
 const READ_LIMIT: Duration = Duration::from_secs(30);
@@ -81,10 +81,20 @@ fn request(stream: &mut TcpStream, path: &str) -> String {
 }
 
 fn read_response(stream: &mut TcpStream) -> String {
+    let (status, body) = read_status_and_body(stream);
+    assert_eq!(status, 200, "status; body {body:?}");
+    body
+}
+
+/// One response from `stream`: its status code and body.
+fn read_status_and_body(stream: &mut TcpStream) -> (u16, String) {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
-    assert!(line.starts_with("HTTP/1.1 200"), "status line: {line:?}");
+    let status = line
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3)?.parse().ok())
+        .unwrap_or_else(|| panic!("status line: {line:?}"));
     let mut length = 0;
     loop {
         line.clear();
@@ -99,7 +109,7 @@ fn read_response(stream: &mut TcpStream) -> String {
     let mut body = vec![0; length];
     reader.read_exact(&mut body).unwrap();
     assert!(reader.buffer().is_empty(), "no bytes beyond the response");
-    String::from_utf8(body).unwrap()
+    (status, String::from_utf8(body).unwrap())
 }
 
 fn every_worker_gets_connections(distribution: Distribution, workers: usize, clients: usize) {
@@ -171,6 +181,87 @@ fn each_worker_has_its_own_state_and_shares_what_is_in_an_arc() {
     );
     assert_eq!(total.load(Ordering::SeqCst), 20);
     server.stop();
+}
+
+/// During the drain grace, the health route answers 503 on every worker, while every
+/// worker still serves its open connections and accepts new ones; a second stop ends
+/// the grace and `serve` returns.
+fn health_says_draining_on_every_worker(workers: usize) {
+    let server = Server::bind("127.0.0.1:0").unwrap();
+    let addr = server.local_addr().unwrap();
+    let config = ServerConfig {
+        // Long enough that only the second stop can end it within the test.
+        drain_grace: Duration::from_secs(600),
+        ..ServerConfig::default()
+    };
+    let workers_handle = server.with_config(config).unwrap().workers(workers);
+    let drain = workers_handle.drain_state();
+    let stopper = workers_handle.stopper();
+    let numbers = Arc::new(AtomicUsize::new(0));
+    let thread = std::thread::spawn(move || {
+        workers_handle.serve(move || {
+            numbered_router(&numbers, Arc::new(AtomicU64::new(0)))
+                .get("/health", health::handler(drain.clone()))
+        })
+    });
+    // One keep-alive connection per worker (the acceptor deals them round-robin).
+    let mut clients: Vec<TcpStream> = (0..workers)
+        .map(|_| {
+            let s = TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(READ_LIMIT)).unwrap();
+            s
+        })
+        .collect();
+    let who: BTreeSet<String> = clients.iter_mut().map(|c| request(c, "/who")).collect();
+    assert_eq!(who.len(), workers, "one connection on each worker: {who:?}");
+    for client in &mut clients {
+        assert_eq!(request(client, "/health"), "ok");
+    }
+
+    stopper.stop();
+    for client in &mut clients {
+        write!(client, "GET /health HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+        assert_eq!(
+            read_status_and_body(client),
+            (503, "draining".to_string()),
+            "health on a worker, during the grace"
+        );
+        assert!(
+            !request(client, "/who").is_empty(),
+            "other routes still served"
+        );
+    }
+    // New connections are still accepted, on every worker, and told the same.
+    let mut fresh_who = BTreeSet::new();
+    for _ in 0..workers {
+        let mut fresh = TcpStream::connect(addr).unwrap();
+        fresh.set_read_timeout(Some(READ_LIMIT)).unwrap();
+        fresh_who.insert(request(&mut fresh, "/who"));
+        write!(fresh, "GET /health HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+        assert_eq!(read_status_and_body(&mut fresh).0, 503);
+    }
+    assert_eq!(fresh_who, who, "new connections reached every worker");
+
+    stopper.stop();
+    thread.join().unwrap().expect("serve returned Ok");
+    for client in &mut clients {
+        let mut rest = Vec::new();
+        let closed = client.read_to_end(&mut rest).map(|_| rest.is_empty());
+        assert!(
+            closed.unwrap_or(true),
+            "idle connection closed after the drain"
+        );
+    }
+}
+
+#[test]
+fn health_answers_503_on_both_workers_during_the_drain_grace() {
+    health_says_draining_on_every_worker(2);
+}
+
+#[test]
+fn health_answers_503_during_the_drain_grace_with_one_worker() {
+    health_says_draining_on_every_worker(1);
 }
 
 /// A gate a handler blocks its worker's thread on (no await: the loop is held).
@@ -325,6 +416,9 @@ fn complete_body(buf: &[u8]) -> Option<String> {
 /// The child's mode, from the environment.
 const CHILD_MODE: &str = "SIMMER_WORKERS_TEST_CHILD";
 
+/// Where the "traced" child writes its trace.
+const TRACE_PATH: &str = "SIMMER_WORKERS_TEST_TRACE";
+
 /// In a child process, runs the server the parent asked for and exits with its result;
 /// in a normal test run, does nothing.
 #[test]
@@ -351,6 +445,16 @@ fn child_server() {
                     panic!("this worker's factory fails");
                 }
                 Router::new().get("/", |_req: Request| async { "ok" })
+            })
+        }
+        "traced" => {
+            let config = simmer_executor::Config {
+                trace_path: std::env::var_os(TRACE_PATH).map(Into::into),
+                ..simmer_executor::Config::default()
+            };
+            let numbers = AtomicUsize::new(0);
+            server.workers(2).runtime_config(config).serve(move || {
+                numbered_router(&numbers, Arc::new(AtomicU64::new(0))).metrics("/metrics")
             })
         }
         "few-descriptors" => {
@@ -380,6 +484,16 @@ fn child_server() {
 // The caller waits for the child it is handed.
 #[allow(clippy::zombie_processes)]
 fn spawn_child(mode: &str, open_files: Option<u32>) -> (Child, SocketAddr) {
+    spawn_child_with(mode, open_files, &[])
+}
+
+/// [`spawn_child`] with more environment variables for the child.
+#[allow(clippy::zombie_processes)]
+fn spawn_child_with(
+    mode: &str,
+    open_files: Option<u32>,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (Child, SocketAddr) {
     let exe = std::env::current_exe().unwrap();
     let ulimit = open_files.map_or(String::new(), |n| format!("ulimit -n {n} && "));
     let mut child = Command::new("sh")
@@ -389,6 +503,7 @@ fn spawn_child(mode: &str, open_files: Option<u32>) -> (Child, SocketAddr) {
         ))
         .arg(exe)
         .env(CHILD_MODE, mode)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -510,4 +625,76 @@ fn out_of_descriptors_pauses_accepting_says_so_once_and_recovers() {
         1,
         "one line per episode, not one per attempt:\n{log}"
     );
+}
+
+#[test]
+fn metrics_and_the_trace_show_each_worker_on_its_own() {
+    let trace =
+        std::env::temp_dir().join(format!("simmer-workers-trace-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&trace);
+    let (child, addr) = spawn_child_with("traced", None, &[(TRACE_PATH, trace.as_os_str())]);
+    // Keep-alive connections, dealt round-robin: some requests on each worker.
+    let mut clients: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let mut who = BTreeSet::new();
+    for client in &mut clients {
+        client.set_read_timeout(Some(READ_LIMIT)).unwrap();
+        for _ in 0..3 {
+            who.insert(request(client, "/who"));
+        }
+    }
+    assert_eq!(who.len(), 2, "both workers served: {who:?}");
+    // Whichever worker answers the scrape reports every loop by name.
+    let metrics = request(&mut clients[0], "/metrics");
+    for name in ["simmer-worker-0", "simmer-worker-1", "simmer-acceptor"] {
+        let polls = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("simmer_loop_polls_total{{loop=\"{name}\"}} ")))
+            .unwrap_or_else(|| panic!("no polls line for {name}:\n{metrics}"));
+        assert!(polls.parse::<u64>().unwrap() > 0, "{name} polled: {polls}");
+    }
+    for worker in ["simmer-worker-0", "simmer-worker-1"] {
+        let open = format!("simmer_loop_http_open_connections{{loop=\"{worker}\"}} 2");
+        assert!(
+            metrics.contains(&open),
+            "two connections on {worker}:\n{metrics}"
+        );
+    }
+    drop(clients);
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let (code, stderr) = finish(child);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    // One file: a named thread row per loop, and each worker's polls on its own row.
+    let text = std::fs::read_to_string(&trace).expect("one trace file at the path given");
+    let _ = std::fs::remove_file(&trace);
+    let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    let events = json["traceEvents"].as_array().unwrap();
+    let rows: BTreeMap<String, u64> = events
+        .iter()
+        .filter(|e| e["name"] == "thread_name")
+        .map(|e| {
+            let name = e["args"]["name"].as_str().unwrap().to_string();
+            (name, e["tid"].as_u64().unwrap())
+        })
+        .collect();
+    let names: BTreeSet<&str> = rows.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["simmer-acceptor", "simmer-worker-0", "simmer-worker-1"]),
+        "{rows:?}"
+    );
+    let tids: BTreeSet<u64> = rows.values().copied().collect();
+    assert_eq!(tids.len(), 3, "a row each: {rows:?}");
+    for worker in ["simmer-worker-0", "simmer-worker-1"] {
+        let tid = rows[worker];
+        let polls_on_row = events
+            .iter()
+            .filter(|e| e["cat"] == "poll" && e["tid"].as_u64() == Some(tid))
+            .count();
+        assert!(polls_on_row > 0, "{worker} has polls on its row {tid}");
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use crate::histogram::{Histogram, Recorder};
-use crate::offload::Pool;
+use crate::pool::Pool;
 use crate::shared::Shared;
 
 pub(crate) use crate::histogram::bump;
@@ -85,6 +85,8 @@ pub(crate) struct Counters {
 
 /// What a snapshot reads: a loop's counters, its cross-thread counters and its pool.
 pub(crate) struct LoopStats {
+    /// The loop's name ([`crate::Config::name`]), for per-loop reports.
+    pub(crate) name: Option<String>,
     pub(crate) counters: Counters,
     /// Holds the two counters other threads write (with `fetch_add`).
     pub(crate) shared: Arc<Shared>,
@@ -163,14 +165,40 @@ pub(crate) fn register(stats: &Arc<LoopStats>) {
 /// multi-worker server reports from whichever worker is asked. Reads each loop's
 /// counters with relaxed loads; it never stops or waits for a loop.
 pub fn stats_all_loops() -> Stats {
-    let loops: Vec<Arc<LoopStats>> = {
-        let loops = LOOPS.lock().unwrap_or_else(|e| e.into_inner());
-        loops.iter().filter_map(Weak::upgrade).collect()
-    };
+    let loops = live_loops();
     let mut total = Stats::default();
     for (i, lp) in loops.iter().enumerate() {
         let same_pool = loops[..i].iter().any(|o| Arc::ptr_eq(&o.pool, &lp.pool));
         total.merge(&lp.snapshot(), same_pool);
     }
     total
+}
+
+/// One loop's figures, as [`stats_by_loop`] lists them.
+#[derive(Debug, Clone)]
+pub struct LoopReport {
+    /// The loop's name ([`crate::Config::name`]): `simmer-worker-N` for a server's
+    /// workers, `simmer-acceptor` for its acceptor; `None` for an unnamed loop.
+    pub name: Option<String>,
+    /// Its counters, as its own [`crate::stats`] would report them.
+    pub stats: Stats,
+}
+
+/// The figures of every simmer loop alive in this process, one entry per loop in the
+/// order they were built: a multi-worker server's per-worker view (what
+/// [`stats_all_loops`] adds up). Offload figures are the pool's, repeated on each loop
+/// that shares it.
+pub fn stats_by_loop() -> Vec<LoopReport> {
+    live_loops()
+        .iter()
+        .map(|lp| LoopReport {
+            name: lp.name.clone(),
+            stats: lp.snapshot(),
+        })
+        .collect()
+}
+
+fn live_loops() -> Vec<Arc<LoopStats>> {
+    let loops = LOOPS.lock().unwrap_or_else(|e| e.into_inner());
+    loops.iter().filter_map(Weak::upgrade).collect()
 }

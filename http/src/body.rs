@@ -2,30 +2,62 @@
 //! size limit, `100 Continue` sent the first time a handler asks for a request body,
 //! and a timeout on each wait.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use simmer_reactor::time::{timeout, Readable};
 
+use crate::background::BackgroundSlot;
 use crate::conn_io::{BodyProgress, ChunkState, ConnIo};
 use crate::error::HttpError;
 
 /// Longest chunk-size or trailer line accepted.
 const MAX_LINE: usize = 4096;
 
-/// The body of one request, read from its connection.
+/// The body of one request, read from its connection (or, for [`crate::TestClient`],
+/// from memory).
 pub(crate) struct BodyReader {
-    /// `None` for requests that were not read from a connection (tests, empty bodies).
-    io: Option<Rc<ConnIo>>,
+    /// Where the bytes come from.
+    source: Source,
     /// Most body bytes this request may have.
     limit: usize,
     /// Body bytes handed out so far.
     received: usize,
 }
 
+/// Where a body's bytes come from.
+enum Source {
+    /// Nowhere: a reader with nothing to read (a response's, once released).
+    Nothing,
+    /// The connection it arrived on.
+    Conn(Rc<ConnIo>),
+    /// Memory: a request made in-process by [`crate::TestClient`].
+    Memory(Rc<MemoryRequest>),
+}
+
+/// What a connection is to a request made in memory: its body, and the background
+/// tasks its handler scheduled.
+#[derive(Default)]
+pub(crate) struct MemoryRequest {
+    /// The body, until it is read.
+    pub(crate) body: Cell<Option<Vec<u8>>>,
+    /// Background tasks to run once the response is made.
+    pub(crate) background: BackgroundSlot,
+}
+
 impl BodyReader {
     pub(crate) fn new(io: Option<Rc<ConnIo>>, limit: usize) -> BodyReader {
         BodyReader {
-            io,
+            source: io.map_or(Source::Nothing, Source::Conn),
+            limit,
+            received: 0,
+        }
+    }
+
+    /// A reader of a body held in memory.
+    pub(crate) fn in_memory(request: Rc<MemoryRequest>, limit: usize) -> BodyReader {
+        BodyReader {
+            source: Source::Memory(request),
             limit,
             received: 0,
         }
@@ -34,18 +66,36 @@ impl BodyReader {
     /// The connection the request came on (for an upgrade).
     #[cfg(feature = "ws")]
     pub(crate) fn connection(&self) -> Option<&Rc<ConnIo>> {
-        self.io.as_ref()
+        match &self.source {
+            Source::Conn(io) => Some(io),
+            _ => None,
+        }
     }
 
     /// The connection's peer.
     pub(crate) fn peer_addr(&self) -> Option<std::net::SocketAddr> {
-        self.io.as_ref().map(|io| io.peer)
+        match &self.source {
+            Source::Conn(io) => Some(io.peer),
+            _ => None,
+        }
+    }
+
+    /// Where the request's background tasks wait for its response to be written
+    /// (`None` for a reader that belongs to no request).
+    pub(crate) fn background_slot(&self) -> Option<&BackgroundSlot> {
+        match &self.source {
+            Source::Conn(io) => Some(&io.background),
+            Source::Memory(request) => Some(&request.background),
+            Source::Nothing => None,
+        }
     }
 
     /// The next piece of the body, or `None` at its end.
     pub(crate) async fn chunk(&mut self) -> Result<Option<Vec<u8>>, HttpError> {
-        let Some(io) = self.io.clone() else {
-            return Ok(None);
+        let io = match &self.source {
+            Source::Conn(io) => Rc::clone(io),
+            Source::Memory(request) => return self.memory_piece(request.body.take()),
+            Source::Nothing => return Ok(None),
         };
         if io.body.get() == BodyProgress::Done {
             return Ok(None);
@@ -69,6 +119,18 @@ impl BodyReader {
             Ok(None) => Ok(None),
             Err(e) => Err(self.broken(&io, e)),
         }
+    }
+
+    /// A body held in memory, whole, within the same limit as a connection's.
+    fn memory_piece(&mut self, body: Option<Vec<u8>>) -> Result<Option<Vec<u8>>, HttpError> {
+        let Some(body) = body.filter(|b| !b.is_empty()) else {
+            return Ok(None);
+        };
+        self.received += body.len();
+        if self.received > self.limit {
+            return Err(too_large(self.limit));
+        }
+        Ok(Some(body))
     }
 
     /// The whole body, up to the limit.

@@ -37,6 +37,14 @@ pub struct ServerConfig {
     /// [`crate::health::handler`] answering 503, so a load balancer's health checks see
     /// the drain and stop sending before the listener closes. Default 0 (close at once).
     pub drain_grace: Duration,
+    /// Serve HTTPS with this certificate chain and key ([`crate::Server::bind_tls`]
+    /// sets it); `None` (the default) serves plain HTTP.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::ServerTls>,
+    /// Time a new TLS connection has to finish its handshake; then it is closed.
+    /// Default 10 s.
+    #[cfg(feature = "tls")]
+    pub tls_handshake_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +61,10 @@ impl Default for ServerConfig {
             max_connections: crate::fd_limit::default_max_connections(),
             shutdown_deadline: Duration::from_secs(10),
             drain_grace: Duration::ZERO,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            tls_handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -86,6 +98,8 @@ impl ServerConfig {
             ("keep_alive_timeout", self.keep_alive_timeout),
             ("body_read_timeout", self.body_read_timeout),
             ("write_timeout", self.write_timeout),
+            #[cfg(feature = "tls")]
+            ("tls_handshake_timeout", self.tls_handshake_timeout),
         ] {
             if d.is_zero() {
                 return bad(&format!("{name} must be above zero"));

@@ -25,7 +25,7 @@ use crate::handler::{CatchPanic, Described};
 use crate::method::{Method, Version};
 use crate::parse::{parse_head, Framing, Head, Parsed};
 use crate::request::{Request, RequestHead};
-use crate::response::{Body, IntoResponse};
+use crate::response::Body;
 use crate::router::Started;
 use crate::server::Shared;
 use crate::write::{write_chunk, write_response, Sent, LAST_CHUNK};
@@ -87,6 +87,9 @@ pub(crate) async fn serve_connection(
         slot,
     };
     let _ = stream.set_nodelay(true); // responses are written whole; don't delay them
+    let Some(stream) = crate::transport::accepted(stream, &shared.config).await else {
+        return; // a TLS handshake failed
+    };
     let io = Rc::new(ConnIo::new(stream, peer, shared.config.body_read_timeout));
     // Taken from the thread's pool when a response is written, given back when the
     // connection goes idle (see `conn_io::pool`).
@@ -118,7 +121,8 @@ pub(crate) async fn serve_connection(
                 handle(&io, &shared, framing, head, &described, &mut out).await
             }
             Incoming::Reject(error) => {
-                let response = error.into_response();
+                // Answered in the router's error style (JSON detail, or plain text).
+                let response = shared.app.error_response(error);
                 write_response(&mut out, &response, closing());
                 Next::CloseAfterDraining
             }
@@ -134,15 +138,21 @@ pub(crate) async fn serve_connection(
             return;
         }
         first = false;
+        // Background tasks the handler scheduled start once its response is written.
+        let tasks_wait = io.background_waits();
         match next {
-            Next::KeepGoing if out.len() < FLUSH_THRESHOLD => continue,
+            Next::KeepGoing if out.len() < FLUSH_THRESHOLD && !tasks_wait => continue,
             Next::KeepGoing => {
-                if flush(&io, &shared, &mut out).await.is_err() {
+                let written = flush(&io, &shared, &mut out).await;
+                start_background(&io, &head);
+                if written.is_err() {
                     return;
                 }
             }
             Next::Close | Next::CloseAfterDraining => {
-                if flush(&io, &shared, &mut out).await.is_ok() && next == Next::CloseAfterDraining {
+                let written = flush(&io, &shared, &mut out).await;
+                start_background(&io, &head);
+                if written.is_ok() && next == Next::CloseAfterDraining {
                     linger(&io).await;
                 }
                 pool::give_output(out);
@@ -336,11 +346,8 @@ async fn handle(
     if let Framing::Length(n) = request.framing {
         if n > config.max_body_bytes as u64 {
             // Refused without reading the body.
-            write_response(
-                out,
-                &too_large(config.max_body_bytes).into_response(),
-                closing(),
-            );
+            let response = shared.app.error_response(too_large(config.max_body_bytes));
+            write_response(out, &response, closing());
             return Next::CloseAfterDraining;
         }
     }
@@ -365,9 +372,11 @@ async fn handle(
                 Ok(response) if plain => shared.app.finish(response, &head),
                 Ok(response) => response,
                 Err(message) => {
-                    eprintln!(
+                    simmer_executor::log_error!(
+                        "simmer_http",
                         "simmer-http: handler for {} (from {}) panicked: {message}",
-                        head, io.peer
+                        head,
+                        io.peer
                     );
                     shared
                         .app
@@ -388,7 +397,7 @@ async fn handle(
         }
         Unread::BadFraming(e) => {
             // Never a 200 for a request whose body turns out malformed.
-            response = e.into_response();
+            response = shared.app.error_response(e);
             false
         }
         Unread::Abandon => false,
@@ -441,6 +450,14 @@ async fn handle(
         (false, true) if discard_after.is_none() => Next::Close,
         (false, true) => Next::CloseAfterDraining,
         (false, false) => Next::CloseAfterDraining,
+    }
+}
+
+/// Starts the background tasks of the response just written (they run even if the
+/// client has gone).
+fn start_background(io: &ConnIo, head: &RequestHead) {
+    if let Some(tasks) = io.background.take() {
+        tasks.release(head);
     }
 }
 

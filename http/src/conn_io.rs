@@ -8,6 +8,7 @@ use std::io;
 use std::task::Poll;
 use std::time::Duration;
 
+use crate::background::BackgroundSlot;
 use crate::parse::Framing;
 use crate::transport::Transport;
 
@@ -26,6 +27,9 @@ pub(crate) struct ConnIo {
     pub(crate) owes_continue: Cell<bool>,
     /// Limit on waiting for each piece of a request body.
     pub(crate) body_read_timeout: Duration,
+    /// Background tasks the current request's handler scheduled, started once its
+    /// response is written.
+    pub(crate) background: BackgroundSlot,
     /// Set by a WebSocket route that accepted the handshake: once the `101` is out,
     /// the connection loop stops speaking HTTP and runs this instead.
     #[cfg(feature = "ws")]
@@ -100,6 +104,7 @@ impl ConnIo {
             body: Cell::new(BodyProgress::Done),
             owes_continue: Cell::new(false),
             body_read_timeout,
+            background: BackgroundSlot::default(),
             #[cfg(feature = "ws")]
             upgrade: Cell::new(None),
         }
@@ -115,6 +120,14 @@ impl ConnIo {
             input.end = 0;
         }
         result
+    }
+
+    /// A handler scheduled background tasks that wait for its response.
+    pub(crate) fn background_waits(&self) -> bool {
+        let tasks = self.background.take();
+        let waits = tasks.is_some();
+        self.background.set(tasks);
+        waits
     }
 
     /// How many unread bytes are buffered.

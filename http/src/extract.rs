@@ -36,6 +36,7 @@ use crate::handler::NeededState;
 use crate::request::Request;
 use crate::response::{IntoResponse, Response};
 
+pub use crate::background::BackgroundTasks;
 #[cfg(feature = "json")]
 pub use crate::extract_serde::{Form, Header, Path, Query};
 #[cfg(feature = "json")]

@@ -34,7 +34,10 @@ async fn on_pool<R: IntoResponse + Send + 'static>(
     match simmer_executor::offload(work).await {
         Ok(result) => result.into_response(),
         Err(e) => {
-            eprintln!("simmer-http: sync handler failed on the offload pool: {e}");
+            simmer_executor::log_error!(
+                "simmer_http",
+                "simmer-http: sync handler failed on the offload pool: {e}"
+            );
             HttpError::new(500, "Internal Server Error").into_response()
         }
     }

@@ -28,6 +28,7 @@
 //! connection's output buffer, written once per pipelined batch.
 #![deny(missing_docs)]
 
+mod background;
 mod body;
 pub mod client;
 mod config;
@@ -46,12 +47,15 @@ pub mod fuzz;
 mod handler;
 mod handler_sync;
 pub mod health;
+#[cfg(feature = "workers")]
 mod inbox;
 mod inline_future;
 mod inline_vec;
 mod listen;
+#[cfg(feature = "live")]
 mod live;
 mod method;
+#[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod middleware;
 mod parse;
@@ -65,11 +69,14 @@ mod server;
 #[cfg(feature = "signals")]
 mod signals;
 mod status;
+#[cfg(feature = "workers")]
 mod stop_switch;
+mod testclient;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
 mod type_map;
+#[cfg(feature = "workers")]
 mod workers;
 mod write;
 #[cfg(feature = "ws")]
@@ -115,6 +122,7 @@ pub mod bench {
     }
 }
 
+pub use background::{BackgroundTasks, TaskOutcome};
 pub use config::ServerConfig;
 pub use error::{Error, HttpError, Loc, ValidationError};
 pub use extract::State;
@@ -132,4 +140,6 @@ pub use server::Server;
 #[cfg(feature = "signals")]
 pub use signals::shutdown_signal;
 pub use status::StatusCode;
+pub use testclient::{TestClient, TestRequest, TestResponse};
+#[cfg(feature = "workers")]
 pub use workers::{Distribution, Stopper, Workers};

@@ -118,8 +118,8 @@ thread_local! {
     static OPEN: Cell<Option<Arc<AtomicU64>>> = const { Cell::new(None) };
 }
 
-/// Every loop's open-connection gauge.
-static CONNECTIONS: Mutex<Vec<Weak<AtomicU64>>> = Mutex::new(Vec::new());
+/// Every loop's open-connection gauge, with its thread's name (`simmer-worker-N`).
+static CONNECTIONS: Mutex<Vec<(Option<String>, Weak<AtomicU64>)>> = Mutex::new(Vec::new());
 
 /// Runs `f` on this thread's open-connection gauge, creating it on first use.
 fn with_open_gauge(f: impl FnOnce(&AtomicU64)) {
@@ -127,8 +127,9 @@ fn with_open_gauge(f: impl FnOnce(&AtomicU64)) {
         let gauge = cell.take().unwrap_or_else(|| {
             let gauge = Arc::new(AtomicU64::new(0));
             let mut all = CONNECTIONS.lock().unwrap_or_else(|e| e.into_inner());
-            all.retain(|g| g.strong_count() > 0);
-            all.push(Arc::downgrade(&gauge));
+            all.retain(|(_, g)| g.strong_count() > 0);
+            let thread = std::thread::current().name().map(str::to_string);
+            all.push((thread, Arc::downgrade(&gauge)));
             gauge
         });
         f(&gauge);
@@ -194,13 +195,13 @@ pub(crate) fn render(stats: &Stats) -> String {
         metric_head(&mut out, name, help, "counter");
         writeln!(out, "simmer_{name} {value}").ok();
     }
-    let open: u64 = {
+    let open_by_thread: Vec<(Option<String>, u64)> = {
         let all = CONNECTIONS.lock().unwrap_or_else(|e| e.into_inner());
         all.iter()
-            .filter_map(Weak::upgrade)
-            .map(|g| g.load(Relaxed))
-            .sum()
+            .filter_map(|(name, g)| Some((name.clone(), g.upgrade()?.load(Relaxed))))
+            .collect()
     };
+    let open: u64 = open_by_thread.iter().map(|(_, n)| n).sum();
     let gauges: [(&str, &str, u64); 5] = [
         (
             "tasks_alive",
@@ -266,8 +267,59 @@ pub(crate) fn render(stats: &Stats) -> String {
         metric_head(&mut out, name, help, "histogram");
         histogram(&mut out, name, "", h);
     }
+    render_by_loop(&mut out, &open_by_thread);
     render_http(&mut out);
     out
+}
+
+/// A few figures per named loop (a server's workers and acceptor), labelled
+/// `loop="simmer-worker-N"`: how the work spreads, and which worker is stuck.
+fn render_by_loop(out: &mut String, open_by_thread: &[(Option<String>, u64)]) {
+    let loops: Vec<(String, Stats)> = simmer_executor::stats_by_loop()
+        .into_iter()
+        .filter_map(|l| Some((l.name?, l.stats)))
+        .collect();
+    type Figure = fn(&Stats) -> u64;
+    let figures: [(&str, &str, &str, Figure); 3] = [
+        ("loop_polls_total", "Polls, by loop.", "counter", |s| {
+            s.polls
+        }),
+        (
+            "loop_slow_polls_total",
+            "Polls over the slow-poll threshold, by loop.",
+            "counter",
+            |s| s.slow_polls,
+        ),
+        (
+            "loop_tasks_alive",
+            "Tasks spawned and not finished, by loop.",
+            "gauge",
+            |s| s.tasks_alive,
+        ),
+    ];
+    for (name, help, kind, figure) in figures {
+        metric_head(out, name, help, kind);
+        for (loop_name, stats) in &loops {
+            let label = Escaped(loop_name);
+            writeln!(out, "simmer_{name}{{loop=\"{label}\"}} {}", figure(stats)).ok();
+        }
+    }
+    metric_head(
+        out,
+        "loop_http_open_connections",
+        "Open HTTP connections, by loop.",
+        "gauge",
+    );
+    for (thread, open) in open_by_thread {
+        if let Some(thread) = thread {
+            let label = Escaped(thread);
+            writeln!(
+                out,
+                "simmer_loop_http_open_connections{{loop=\"{label}\"}} {open}"
+            )
+            .ok();
+        }
+    }
 }
 
 /// Request counts and durations, summed over every router by route pattern.

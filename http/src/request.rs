@@ -251,6 +251,17 @@ impl Request {
         self.body.connection()
     }
 
+    /// The request's background tasks: work to run after the response is written
+    /// (FastAPI's `BackgroundTasks`; also an extractor).
+    pub fn background(&self) -> crate::BackgroundTasks {
+        crate::BackgroundTasks::of(self)
+    }
+
+    /// Where this request's background tasks wait for its response.
+    pub(crate) fn background_slot(&self) -> Option<&crate::background::BackgroundSlot> {
+        self.body.background_slot()
+    }
+
     /// State of type `T` registered with [`crate::Router::state`].
     pub fn state<T: 'static>(&self) -> Option<&T> {
         self.state.get(&TypeId::of::<T>())?.downcast_ref()

@@ -8,7 +8,6 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -19,6 +18,7 @@ use slab::Slab;
 use crate::config::ServerConfig;
 use crate::conn::serve_connection;
 use crate::health::DrainState;
+#[cfg(feature = "workers")]
 use crate::inbox::Inbox;
 use crate::router::{App, Router};
 use crate::select::{select, Either};
@@ -51,6 +51,29 @@ impl Server {
         )?)))
     }
 
+    /// Listens on `addr` for HTTPS, with the certificate chain (leaf first) and the
+    /// private key read from PEM files now, once. A missing or unreadable file, a file
+    /// with no certificate or no key, or a key that does not belong to the certificate
+    /// is an error naming the file. Each connection's handshake must finish within
+    /// `tls_handshake_timeout` ([`ServerConfig`]); a client that speaks plain HTTP to
+    /// the port is answered `400` in plain text and closed.
+    #[cfg(feature = "tls")]
+    pub fn bind_tls(
+        addr: impl ToSocketAddrs,
+        cert_chain_pem: impl AsRef<std::path::Path>,
+        key_pem: impl AsRef<std::path::Path>,
+    ) -> io::Result<Server> {
+        let tls = crate::tls::ServerTls::from_pem_files(cert_chain_pem.as_ref(), key_pem.as_ref())?;
+        Ok(Server::bind(addr)?.tls(tls))
+    }
+
+    /// Serves HTTPS with `tls` (made once, shared by every connection and worker).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Server {
+        self.config.tls = Some(tls);
+        self
+    }
+
     /// Serves on an existing listener.
     pub fn from_listener(listener: TcpListener) -> Server {
         Server::with_listening(Listening::Registered(listener))
@@ -69,9 +92,15 @@ impl Server {
         }
     }
 
-    /// Replaces the limits and timeouts, or says which setting is invalid.
+    /// Replaces the limits and timeouts, or says which setting is invalid. TLS
+    /// settings already given (by `bind_tls` or `tls`) are kept when `config` has none.
     pub fn with_config(mut self, config: ServerConfig) -> io::Result<Server> {
         config.validate()?;
+        #[cfg(feature = "tls")]
+        let config = ServerConfig {
+            tls: config.tls.clone().or_else(|| self.config.tls.take()),
+            ..config
+        };
         self.config = config;
         Ok(self)
     }
@@ -91,14 +120,18 @@ impl Server {
 
     /// Serves on `n` worker threads, each with its own loop and router (see
     /// [`Workers`](crate::Workers)); `n = 0` means one per available core.
+    #[cfg(feature = "workers")]
     pub fn workers(self, n: usize) -> crate::Workers {
         crate::Workers::new(self, n)
     }
 
-    /// The std socket and the settings, for the workers.
-    pub(crate) fn into_parts(self) -> io::Result<(std::net::TcpListener, ServerConfig)> {
+    /// The std socket, the settings and the drain flag, for the workers.
+    #[cfg(feature = "workers")]
+    pub(crate) fn into_parts(
+        self,
+    ) -> io::Result<(std::net::TcpListener, ServerConfig, DrainState)> {
         match self.listener {
-            Listening::Std(l) => Ok((l, self.config)),
+            Listening::Std(l) => Ok((l, self.config, self.drain)),
             Listening::Registered(_) => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "workers need a server made by Server::bind or Server::from_std \
@@ -168,13 +201,15 @@ pub(crate) enum Incoming {
     /// Its own listening socket (one loop, or one `SO_REUSEPORT` socket per worker).
     Listener(TcpListener),
     /// Sockets the acceptor thread hands over.
-    Inbox(Arc<Inbox>),
+    #[cfg(feature = "workers")]
+    Inbox(std::sync::Arc<Inbox>),
 }
 
 impl Incoming {
     async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         match self {
             Incoming::Listener(listener) => listener.accept().await,
+            #[cfg(feature = "workers")]
             Incoming::Inbox(inbox) => {
                 let (stream, peer) = poll_fn(|cx| inbox.poll_next(cx)).await;
                 stream.set_nonblocking(true)?;
@@ -201,7 +236,7 @@ pub(crate) async fn serve_incoming(
             Either::Left(Err(e)) => {
                 // A refused or reset connection, mostly: the listener is fine; pause
                 // so that an error cannot spin the loop, then go on.
-                eprintln!("simmer-http: accept failed: {e}");
+                simmer_executor::log_error!("simmer_http", "simmer-http: accept failed: {e}");
                 sleep(Duration::from_millis(10)).await;
             }
             Either::Right(()) => break,
@@ -214,7 +249,8 @@ pub(crate) async fn serve_incoming(
         .await
         .is_err()
     {
-        eprintln!(
+        simmer_executor::log_warn!(
+            "simmer_http",
             "simmer-http: {} connection(s) still busy after {}; closing them",
             shared.open_connections(),
             Readable(deadline)
@@ -223,8 +259,7 @@ pub(crate) async fn serve_incoming(
     Ok(())
 }
 
-/// Spawns the task that serves one accepted connection. (A TLS listener wraps the
-/// stream here.)
+/// Spawns the task that serves one accepted connection (its TLS handshake included).
 fn start_connection(shared: &Rc<Shared>, stream: TcpStream, peer: SocketAddr) {
     let slot = shared.open_slot();
     let connection = serve_connection(stream, peer, Rc::clone(shared), slot);
@@ -303,7 +338,8 @@ impl Shared {
                 Ok(connection) => return Ok(connection),
                 Err(e) if out_of_descriptors(&e) => {
                     if say_out_of_descriptors(&self.out_of_descriptors_said) {
-                        eprintln!(
+                        simmer_executor::log_error!(
+                            "simmer_http",
                             "simmer-http: out of file descriptors with {} connection(s) open \
                              ({e}); accepting paused until descriptors free up \
                              (raise the limit: ulimit -n, or LimitNOFILE= in systemd)",
@@ -338,13 +374,16 @@ impl Shared {
     }
 
     fn open_slot(&self) -> usize {
+        #[cfg(feature = "metrics")]
         crate::metrics::connection_opened();
         self.connections.borrow_mut().insert(None)
     }
 
     /// Called when a connection ends.
     pub(crate) fn close_slot(&self, slot: usize) {
-        if self.connections.borrow_mut().try_remove(slot).is_some() {
+        let _was_open = self.connections.borrow_mut().try_remove(slot).is_some();
+        #[cfg(feature = "metrics")]
+        if _was_open {
             crate::metrics::connection_closed();
         }
         self.closed.set(self.closed.get() + 1);

@@ -1,5 +1,6 @@
-//! One switch that stops every worker: flipped once (by a signal, or because a worker
-//! died), seen by each worker's accept loop and the acceptor.
+//! A switch flipped once and awaited from several threads: the one that stops every
+//! worker (seen by each worker's accept loop and the acceptor), and the stop requests
+//! the supervisor waits for.
 
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,13 +30,15 @@ impl StopSwitch {
         }
     }
 
-    /// Flips the switch and wakes every waiter (later flips do nothing).
-    pub(crate) fn stop(&self) {
+    /// Flips the switch and wakes every waiter; true if this call flipped it (later
+    /// flips do nothing and return false).
+    pub(crate) fn stop(&self) -> bool {
         if self.inner.stopped.swap(true, Ordering::SeqCst) {
-            return;
+            return false;
         }
         let wakers: Vec<Waker> = self.lock().iter_mut().filter_map(Option::take).collect();
         wakers.into_iter().for_each(Waker::wake);
+        true
     }
 
     /// Resolves once the switch is flipped; `seat` is the caller's number.

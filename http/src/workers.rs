@@ -10,14 +10,14 @@
 //! deals accepted sockets round-robin into each worker's inbox, or every worker has its
 //! own `SO_REUSEPORT` listener and the kernel picks one by a hash of the client's
 //! address. The thread that calls [`Workers::serve`] supervises: it waits for SIGINT or
-//! SIGTERM (then stops every worker, each draining its in-flight requests) or for a
-//! worker to die (then reports it, stops the others and returns an error).
+//! SIGTERM (then marks the server as draining, keeps accepting for `drain_grace`, and
+//! stops every worker, each draining its in-flight requests) or for a worker to die
+//! (then reports it, stops the others and returns an error).
 
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::thread::JoinHandle;
@@ -29,11 +29,14 @@ use simmer_reactor::time::sleep;
 use simmer_reactor::Reactor;
 
 use crate::config::ServerConfig;
+use crate::health::DrainState;
 use crate::inbox::Inbox;
 use crate::router::Router;
 use crate::select::{select, Either};
 use crate::server::{serve_incoming, Incoming, Server};
 use crate::stop_switch::StopSwitch;
+use simmer_executor::{log_error, log_info};
+use simmer_reactor::time::Readable;
 
 /// How accepted connections are spread over the workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,20 +77,54 @@ pub struct Workers {
     distribution: Distribution,
     pin_to_cores: bool,
     runtime: Config,
+    requests: StopRequests,
+    /// Flipped by the supervisor once the grace is over: every worker stops accepting.
     stop: StopSwitch,
+}
+
+/// Asking the server to stop, from a signal or a [`Stopper`]: the first request marks
+/// the server as draining and starts `drain_grace`; a second one ends the grace at once.
+#[derive(Clone)]
+struct StopRequests {
+    drain: DrainState,
+    /// Flipped by the first request (one seat: the supervisor).
+    first: StopSwitch,
+    /// Flipped by the second request (one seat: the supervisor, during the grace).
+    second: StopSwitch,
+}
+
+impl StopRequests {
+    fn new(drain: DrainState) -> StopRequests {
+        StopRequests {
+            drain,
+            first: StopSwitch::new(1),
+            second: StopSwitch::new(1),
+        }
+    }
+
+    fn request(&self) {
+        self.drain.begin();
+        if !self.first.stop() {
+            self.second.stop();
+        }
+    }
 }
 
 /// Stops a running [`Workers::serve`] as a signal would: made by [`Workers::stopper`],
 /// usable from any thread.
 #[derive(Clone)]
 pub struct Stopper {
-    stop: StopSwitch,
+    requests: StopRequests,
 }
 
 impl Stopper {
-    /// Stops accepting on every worker; each drains, then `serve` returns.
+    /// Begins the graceful shutdown, as SIGTERM does: the server's
+    /// [`DrainState`] says draining from the moment this returns (so the health
+    /// handler answers 503 on every worker), the workers go on accepting for
+    /// `drain_grace`, then stop accepting and drain their in-flight requests, and
+    /// `serve` returns. Called again during the grace, it ends the grace at once.
     pub fn stop(&self) {
-        self.stop.stop();
+        self.requests.request();
     }
 }
 
@@ -103,22 +140,44 @@ impl Workers {
             0 => available_cores(),
             n => n,
         };
+        let drain = server.drain_state();
         Workers {
-            server: server.into_parts(),
+            server: server
+                .into_parts()
+                .map(|(listener, config, _)| (listener, config)),
             count,
             distribution: Distribution::Acceptor,
             pin_to_cores: false,
             runtime: Config::default(),
-            // Seats: the workers, the acceptor, the supervisor.
-            stop: StopSwitch::new(count + 2),
+            requests: StopRequests::new(drain),
+            // Seats: the workers, then the acceptor.
+            stop: StopSwitch::new(count + 1),
         }
     }
 
     /// A handle that stops the workers from another thread (tests, embedders).
     pub fn stopper(&self) -> Stopper {
         Stopper {
-            stop: self.stop.clone(),
+            requests: self.requests.clone(),
         }
+    }
+
+    /// The flag [`crate::health::handler`] reads, shared by every worker: the same as
+    /// [`Server::drain_state`] before `workers` was called. It is set when the
+    /// graceful shutdown begins, then for `drain_grace` every worker goes on accepting
+    /// and serving while the health route answers `503 draining`, so that a load
+    /// balancer takes the server out before it stops accepting.
+    ///
+    /// ```no_run
+    /// use simmer_http::{health, Router, Server};
+    ///
+    /// let workers = Server::bind("127.0.0.1:8000")?.workers(2);
+    /// let drain = workers.drain_state();
+    /// workers.serve(move || Router::new().get("/health", health::handler(drain.clone())))
+    /// # ; Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn drain_state(&self) -> DrainState {
+        self.requests.drain.clone()
     }
 
     /// How connections reach the workers (default [`Distribution::Acceptor`]).
@@ -136,8 +195,9 @@ impl Workers {
     }
 
     /// The executor settings of every worker (slow-poll threshold, trace, offload
-    /// bound). Each worker's loop is named `simmer-worker-N` in slow-poll warnings;
-    /// a trace path gets `-worker-N` added before its extension, one file per worker.
+    /// bound). Each worker's loop is named `simmer-worker-N` in slow-poll warnings and
+    /// stats; with a trace path, every worker writes its rows into that one file, a
+    /// thread row per worker named after it, on one clock.
     pub fn runtime_config(mut self, config: Config) -> Workers {
         self.runtime = config;
         self
@@ -151,9 +211,11 @@ impl Workers {
     /// Starts the workers, each calling `factory` on its own thread for its router, and
     /// blocks until they have all stopped. Call it outside a runtime (from `main`).
     ///
-    /// SIGINT or SIGTERM (with the `signals` feature) stops accepting on every worker;
-    /// each drains its in-flight requests within `shutdown_deadline`, then `serve`
-    /// returns `Ok(())`. If a worker dies (its factory or its loop panics, or its
+    /// SIGINT or SIGTERM (with the `signals` feature), or [`Stopper::stop`], begins
+    /// the graceful shutdown: the [`DrainState`] says draining at once, every worker
+    /// goes on accepting for `drain_grace` (a second signal or stop ends the grace
+    /// early), then stops accepting and drains its in-flight requests within
+    /// `shutdown_deadline`, and `serve` returns `Ok(())`. If a worker dies (its factory or its loop panics, or its
     /// runtime cannot start), the others are stopped the same way and `serve` returns
     /// an error naming the worker, so that the program exits non-zero rather than
     /// serving on fewer workers than it was asked for.
@@ -181,6 +243,7 @@ impl Workers {
             distribution,
             pin_to_cores,
             runtime,
+            requests,
             stop,
         } = self;
         let (listener, config) = server?;
@@ -189,20 +252,20 @@ impl Workers {
             let executor = Executor::new(Box::new(reactor.park()), runtime);
             let _entered = reactor.handle().enter();
             return executor.block_on(async move {
-                let signal = shutdown_signal()?;
-                let stopped = async move {
-                    if let Either::Left(name) = select(signal, stop.stopped(1)).await {
-                        eprintln!("simmer-http: {name} received: shutting down gracefully");
-                    }
+                let asked = stop_asked(&requests, "shutting down gracefully".into())?;
+                let grace = config.drain_grace;
+                let shutdown = async move {
+                    asked.await;
+                    drain_grace(grace, &requests).await;
                 };
-                Server::from_std(listener)
-                    .with_config(config)?
-                    .serve_until(factory().await?, stopped)
-                    .await
+                let listener = TcpListener::from_std(listener)?;
+                let app = factory().await?.into_app()?;
+                serve_incoming(Incoming::Listener(listener), config, app, shutdown).await
             });
         }
         let supervisor = Supervisor::start()?;
-        supervisor.run(stop, count, |stop, exits| {
+        let grace = config.drain_grace;
+        supervisor.run(requests, stop, count, grace, |stop, exits| {
             let per_worker = ServerConfig {
                 max_connections: config.max_connections.div_ceil(count),
                 ..config
@@ -259,6 +322,48 @@ fn shutdown_signal() -> io::Result<impl std::future::Future<Output = &'static st
     return crate::signals::shutdown_signal();
     #[cfg(not(feature = "signals"))]
     Ok(std::future::pending::<&'static str>())
+}
+
+/// Resolves at the first stop request: a signal (logged with `what`, then counted as
+/// a request) or a [`Stopper`]. Registers for signals now, so none is missed.
+fn stop_asked(
+    requests: &StopRequests,
+    what: String,
+) -> io::Result<impl std::future::Future<Output = ()>> {
+    let signal = shutdown_signal()?;
+    let requests = requests.clone();
+    Ok(async move {
+        if let Either::Left(name) = select(signal, requests.first.stopped(0)).await {
+            log_info!("simmer_http", "simmer-http: {name} received: {what}");
+            requests.request();
+        }
+    })
+}
+
+/// After the first stop request: the server says draining (health answers 503) and
+/// goes on accepting for `grace`, or until a second request (signal or `Stopper`).
+async fn drain_grace(grace: Duration, requests: &StopRequests) {
+    if grace.is_zero() {
+        return;
+    }
+    log_info!(
+        "simmer_http",
+        "simmer-http: draining: accepting for {} more (stop again to end this now)",
+        Readable(grace)
+    );
+    let again = async {
+        // A signal that cannot be waited for leaves only the `Stopper`.
+        let signal = async {
+            match shutdown_signal() {
+                Ok(signal) => signal.await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        select(signal, requests.second.stopped(0)).await
+    };
+    if let Either::Right(_) = select(sleep(grace), again).await {
+        log_info!("simmer_http", "simmer-http: asked again: draining ends now");
+    }
 }
 
 /// Who a thread is, in reports.
@@ -334,17 +439,21 @@ impl Supervisor {
         Ok(Supervisor { reactor, executor })
     }
 
-    /// Registers for signals, lets `spawn` start the threads, then waits: for a signal
-    /// (stop everyone, wait, `Ok`) or a thread's end (report it, stop the rest, `Err`).
+    /// Registers for signals, lets `spawn` start the threads, then waits: for a stop
+    /// request (draining, `grace`, stop everyone, wait, `Ok`) or a thread's end (report
+    /// it, stop the rest, `Err`).
     fn run(
         self,
+        requests: StopRequests,
         stop: StopSwitch,
         count: usize,
+        grace: Duration,
         spawn: impl FnOnce(&StopSwitch, &Arc<Exits>) -> io::Result<Vec<JoinHandle<()>>>,
     ) -> io::Result<()> {
         let _entered = self.reactor.handle().enter();
         let result = self.executor.block_on(async {
-            let signal = shutdown_signal()?;
+            let what = format!("stopping {count} worker(s) gracefully");
+            let asked = stop_asked(&requests, what)?;
             let exits = Arc::new(Exits::default());
             let threads = match spawn(&stop, &exits) {
                 Ok(threads) => threads,
@@ -355,21 +464,29 @@ impl Supervisor {
             };
             let mut running = threads.len();
             let mut failure = None;
-            let asked = select(signal, stop.stopped(count + 1));
+            let mut died = |(who, outcome): (Who, Outcome)| {
+                running -= 1;
+                let why = outcome
+                    .err()
+                    .unwrap_or_else(|| "stopped on its own".to_string());
+                log_error!(
+                    "simmer_http",
+                    "simmer-http: {who} died: {why}; stopping the others"
+                );
+                failure = Some(format!("{who} died: {why}"));
+            };
             match select(asked, exits.next()).await {
-                Either::Left(Either::Left(name)) => {
-                    eprintln!(
-                        "simmer-http: {name} received: stopping {count} worker(s) gracefully"
-                    );
+                Either::Left(()) => {
+                    // Accepting goes on through the grace, unless a worker dies in it.
+                    if let Either::Right(end) =
+                        select(drain_grace(grace, &requests), exits.next()).await
+                    {
+                        died(end);
+                    }
                 }
-                Either::Left(Either::Right(())) => {}
-                Either::Right((who, outcome)) => {
-                    running -= 1;
-                    let why = outcome
-                        .err()
-                        .unwrap_or_else(|| "stopped on its own".to_string());
-                    eprintln!("simmer-http: {who} died: {why}; stopping the others");
-                    failure = Some(format!("{who} died: {why}"));
+                Either::Right(end) => {
+                    requests.drain.begin();
+                    died(end);
                 }
             }
             stop.stop();
@@ -377,7 +494,10 @@ impl Supervisor {
                 let (who, outcome) = exits.next().await;
                 running -= 1;
                 if let Err(why) = outcome {
-                    eprintln!("simmer-http: {who} failed while stopping: {why}");
+                    log_error!(
+                        "simmer_http",
+                        "simmer-http: {who} failed while stopping: {why}"
+                    );
                     failure.get_or_insert(format!("{who} failed: {why}"));
                 }
             }
@@ -430,7 +550,8 @@ impl Acceptor {
                 }
                 Either::Left(Err(e)) if crate::server::out_of_descriptors(&e) => {
                     if crate::server::say_out_of_descriptors(&out_of_descriptors_said) {
-                        eprintln!(
+                        log_error!(
+                            "simmer_http",
                             "simmer-http: out of file descriptors ({e}); accepting paused \
                              until descriptors free up (raise the limit: ulimit -n)"
                         );
@@ -438,7 +559,7 @@ impl Acceptor {
                     sleep(crate::server::DESCRIPTOR_RETRY).await;
                 }
                 Either::Left(Err(e)) => {
-                    eprintln!("simmer-http: accept failed: {e}");
+                    log_error!("simmer_http", "simmer-http: accept failed: {e}");
                     sleep(Duration::from_millis(10)).await;
                 }
                 Either::Right(()) => return Ok(()),
@@ -490,23 +611,12 @@ fn run_loop(
     executor.block_on(future)
 }
 
-/// A thread's executor settings: its name, and its own trace file if tracing is on.
+/// A thread's executor settings: named after the thread (the trace file is shared).
 fn thread_config(base: &Config, name: &str) -> Config {
     Config {
         name: Some(name.to_string()),
-        trace_path: base.trace_path.as_ref().map(|p| trace_path_for(p, name)),
         ..base.clone()
     }
-}
-
-/// `trace.json` → `trace-simmer-worker-1.json`.
-fn trace_path_for(path: &std::path::Path, name: &str) -> PathBuf {
-    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-    let file = match path.extension() {
-        Some(ext) => format!("{stem}-{name}.{}", ext.to_string_lossy()),
-        None => format!("{stem}-{name}"),
-    };
-    path.with_file_name(file)
 }
 
 /// `count` listeners sharing the port of `first` (which is one of them).

@@ -98,7 +98,10 @@ fn write_content_type(out: &mut Vec<u8>, value: &HeaderText) {
 fn write_header(out: &mut Vec<u8>, name: &HeaderText, value: &HeaderText) {
     let checked = |t: &HeaderText| matches!(t, Cow::Borrowed(_)) || is_field_safe(t);
     if !(checked(name) && checked(value)) {
-        eprintln!("simmer-http: dropped response header {name:?} with a control character");
+        simmer_executor::log_warn!(
+            "simmer_http",
+            "simmer-http: dropped response header {name:?} with a control character"
+        );
         return;
     }
     out.extend_from_slice(name.as_bytes());

@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use simmer::http::{
-    middleware, Error, HttpError, Json, Next, Request, Response, Router, StatusCode,
+    middleware, Error, HttpError, Json, Next, Request, Response, Router, StatusCode, TestClient,
 };
 use support::{exchange, serve};
 
@@ -101,14 +101,21 @@ fn get(server: &support::TestServer, target: &str) -> support::RawResponse {
     )
 }
 
+// Routing, parameters, JSON, state, middleware and error answers need no socket: these
+// go through the whole app in-process with `TestClient`.
+
 #[test]
 fn typed_path_and_decoded_query_parameters() {
-    let server = serve(app);
-    let reply = get(&server, "/items/42?q=caf%C3%A9+au+lait");
-    assert_eq!(reply.status, 200);
+    let client = TestClient::new(app());
+    let reply = client.get("/items/42?q=caf%C3%A9+au+lait").send();
+    assert_eq!(reply.status(), 200);
     assert_eq!(reply.text(), r#"{"item_id":42,"q":"café au lait"}"#);
-    let reply = get(&server, "/items/forty-two");
-    assert_eq!(reply.status, 422, "a non-integer id is a validation error");
+    let reply = client.get("/items/forty-two").send();
+    assert_eq!(
+        reply.status(),
+        422,
+        "a non-integer id is a validation error"
+    );
     assert!(
         reply.text().contains("\"id\"") && reply.text().contains("forty-two"),
         "{}",
@@ -118,32 +125,26 @@ fn typed_path_and_decoded_query_parameters() {
 
 #[test]
 fn literal_beats_parameter_and_wildcards_take_the_rest() {
-    let server = serve(app);
+    let client = TestClient::new(app());
     assert_eq!(
-        get(&server, "/items/special").text(),
+        client.get("/items/special").send().text(),
         "the literal route wins"
     );
     assert_eq!(
-        get(&server, "/files/a/b%20c/d.txt").text(),
+        client.get("/files/a/b%20c/d.txt").send().text(),
         "file a/b c/d.txt"
     );
 }
 
 #[test]
 fn a_route_without_the_method_lets_a_less_specific_one_answer() {
-    let server = serve(app);
+    let client = TestClient::new(app());
     // /files/upload only has POST; GET falls through to /files/{*path}.
-    assert_eq!(get(&server, "/files/upload").text(), "file upload");
-    let s = server.connect();
-    let reply = exchange(
-        &s,
-        b"POST /files/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
-    );
-    assert_eq!(reply.text(), "uploaded");
+    assert_eq!(client.get("/files/upload").send().text(), "file upload");
+    assert_eq!(client.post("/files/upload").send().text(), "uploaded");
     // Neither has DELETE: the Allow header names what both offer.
-    let s = server.connect();
-    let reply = exchange(&s, b"DELETE /files/upload HTTP/1.1\r\nHost: a\r\n\r\n");
-    assert_eq!(reply.status, 405);
+    let reply = client.delete("/files/upload").send();
+    assert_eq!(reply.status(), 405);
     assert_eq!(reply.header("allow"), Some("POST, GET, HEAD"));
 }
 
@@ -157,39 +158,25 @@ fn one_shape_with_two_parameter_names_is_refused_at_start_up() {
 
 #[test]
 fn unknown_path_is_404_and_wrong_method_is_405_with_allow() {
-    let server = serve(app);
-    assert_eq!(get(&server, "/nowhere").status, 404);
-    let s = server.connect();
-    let reply = exchange(&s, b"DELETE /items/1 HTTP/1.1\r\nHost: a\r\n\r\n");
-    assert_eq!(reply.status, 405);
+    let client = TestClient::new(app());
+    assert_eq!(client.get("/nowhere").send().status(), 404);
+    let reply = client.delete("/items/1").send();
+    assert_eq!(reply.status(), 405);
     assert_eq!(reply.header("allow"), Some("GET, HEAD"));
 }
 
 #[test]
 fn json_bodies_round_trip_and_invalid_json_is_422_saying_why() {
-    let server = serve(app);
-    let s = server.connect();
+    let client = TestClient::new(app());
     let body = r#"{"name":"tea","price":2.5}"#;
-    let reply = exchange(
-        &s,
-        format!(
-            "POST /items HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .as_bytes(),
-    );
-    assert_eq!(reply.status, 201);
+    let reply = client.post("/items").body(body).send();
+    assert_eq!(reply.status(), 201);
     assert_eq!(reply.text(), body);
-    let bad = r#"{"name":"tea"}"#;
-    let reply = exchange(
-        &s,
-        format!(
-            "POST /items HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n{bad}",
-            bad.len()
-        )
-        .as_bytes(),
-    );
-    assert_eq!(reply.status, 422);
+    let reply = client
+        .post("/items")
+        .json(&serde_json::json!({"name": "tea"}))
+        .send();
+    assert_eq!(reply.status(), 422);
     assert!(
         reply.text().contains("missing field `price`"),
         "{}",
@@ -199,15 +186,15 @@ fn json_bodies_round_trip_and_invalid_json_is_422_saying_why() {
 
 #[test]
 fn state_is_shared_by_every_request() {
-    let server = serve(app);
-    assert_eq!(get(&server, "/count").text(), "1");
-    assert_eq!(get(&server, "/count").text(), "2");
+    let client = TestClient::new(app());
+    assert_eq!(client.get("/count").send().text(), "1");
+    assert_eq!(client.get("/count").send().text(), "2");
 }
 
 #[test]
 fn middleware_runs_in_order_and_adds_process_time() {
-    let server = serve(app);
-    let reply = get(&server, "/count");
+    let client = TestClient::new(app());
+    let reply = client.get("/count").send();
     assert_eq!(
         reply.header("x-order"),
         Some("inner,outer"),
@@ -220,17 +207,21 @@ fn middleware_runs_in_order_and_adds_process_time() {
         .unwrap();
     assert!(seconds >= 0.0);
     // Middleware also wraps errors.
-    assert!(get(&server, "/nowhere").header("x-process-time").is_some());
+    assert!(client
+        .get("/nowhere")
+        .send()
+        .header("x-process-time")
+        .is_some());
 }
 
 #[test]
 fn registered_exception_handler_answers_its_error_type() {
-    let server = serve(app);
-    let reply = get(&server, "/stock/tea");
-    assert_eq!(reply.status, 409);
+    let client = TestClient::new(app());
+    let reply = client.get("/stock/tea").send();
+    assert_eq!(reply.status(), 409);
     assert_eq!(reply.text(), r#"{"error":"tea is out of stock"}"#);
-    let reply = get(&server, "/io-error");
-    assert_eq!(reply.status, 500);
+    let reply = client.get("/io-error").send();
+    assert_eq!(reply.status(), 500);
     assert!(!reply.text().contains("disk"), "details stay in the log");
 }
 

@@ -302,3 +302,34 @@ fn sync_routes_run_on_the_pool_with_the_same_extractors() {
     assert_eq!(reply.status, 422);
     assert_eq!(json_of(&reply)["detail"][0]["loc"], json!(["path", "id"]));
 }
+
+#[test]
+fn errors_the_connection_answers_before_routing_follow_the_router_style() {
+    let too_large = |server: &support::TestServer| {
+        server.raw(b"POST /items HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n\r\n")
+    };
+    let no_host = b"GET /hello HTTP/1.1\r\n\r\n";
+    let server = serve(app);
+    let reply = too_large(&server);
+    assert_eq!(support::status_of(&reply), 413, "{reply}");
+    assert!(
+        reply.ends_with(r#"{"detail":"request body larger than the limit of 1048576 bytes"}"#),
+        "{reply}"
+    );
+    let reply = server.raw(no_host);
+    assert_eq!(support::status_of(&reply), 400, "{reply}");
+    assert!(reply.contains("\r\n\r\n{\"detail\":\""), "{reply}");
+
+    let plain = serve(|| app().plain_errors());
+    let reply = too_large(&plain);
+    assert_eq!(support::status_of(&reply), 413, "{reply}");
+    assert!(reply.contains("Content-Type: text/plain"), "{reply}");
+    assert!(
+        reply.ends_with("\r\n\r\nrequest body larger than the limit of 1048576 bytes"),
+        "{reply}"
+    );
+    let reply = plain.raw(no_host);
+    assert_eq!(support::status_of(&reply), 400, "{reply}");
+    assert!(reply.contains("Content-Type: text/plain"), "{reply}");
+    assert!(!reply.contains("detail"), "{reply}");
+}

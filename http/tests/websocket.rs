@@ -1,8 +1,10 @@
 //! WebSockets against a client nobody here wrote: Python's `websockets` library
-//! (`SIMMER_PYTHON`, the venv `.ci/run` makes, or `python3`), plus raw bytes for what a
-//! well-behaved library never sends (unmasked frames, a refused handshake).
+//! (`SIMMER_PYTHON`, the venv `.ci/run` makes, or `python3`), over `ws://` and over
+//! TLS (`wss://`), plus raw bytes for what a well-behaved library never sends
+//! (unmasked frames, a refused handshake).
 
 mod support;
+mod tls_support;
 
 use std::io::{Read, Write};
 use std::process::Command;
@@ -75,9 +77,54 @@ asyncio.run(main(sys.argv[1]))
 #[test]
 fn python_websockets_echo_fragments_ping_limits_and_close_codes() {
     let server = serve(app);
+    run_python(PYTHON, &[&format!("ws://{}", server.addr)]);
+}
+
+/// The same library over TLS, trusting only the test CA.
+const PYTHON_WSS: &str = r#"
+import asyncio, ssl, sys
+try:
+    from websockets.asyncio.client import connect
+except ImportError:
+    sys.exit(3)
+
+async def main(url, cafile):
+    context = ssl.create_default_context(cafile=cafile)
+    async with connect(url, ssl=context) as ws:
+        assert ws.transport.get_extra_info("ssl_object").version() in ("TLSv1.3", "TLSv1.2")
+        await ws.send("over tls")
+        assert await ws.recv() == "over tls"
+        await ws.send(b"\x00" * 100000)
+        assert await ws.recv() == b"\x00" * 100000
+        await asyncio.wait_for(await ws.ping(b"p"), 5)
+        await ws.close(1000)
+    print("ok")
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"#;
+
+#[test]
+fn python_websockets_echoes_over_wss() {
+    let certs = tls_support::Certs::new("wss");
+    let tls =
+        simmer::http::tls::ServerTls::from_pem_files(&certs.good.cert_path, &certs.good.key_path)
+            .unwrap();
+    let config = simmer::http::ServerConfig {
+        tls: Some(tls),
+        ..Default::default()
+    };
+    let server = support::serve_with(config, app);
+    let url = format!("wss://localhost:{}/echo", server.addr.port());
+    run_python(PYTHON_WSS, &[&url, certs.ca.cert_path.to_str().unwrap()]);
+}
+
+/// Runs a Python script that prints `ok` last, or skips if `websockets` is missing
+/// (exit code 3) outside CI.
+fn run_python(script: &str, args: &[&str]) {
     let python = std::env::var("SIMMER_PYTHON").unwrap_or_else(|_| "python3".to_string());
     let out = Command::new(&python)
-        .args(["-c", PYTHON, &format!("ws://{}", server.addr)])
+        .args(["-c", script])
+        .args(args)
         .output();
     let out = match out {
         Ok(out) if out.status.code() != Some(3) => out,

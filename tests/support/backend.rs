@@ -62,14 +62,24 @@ impl Backend {
             .unwrap()
     }
 
-    /// Sends SIGTERM (graceful shutdown) and waits for the exit.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM: the backend begins its graceful shutdown.
+    pub fn signal_term(&self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
             .status();
+    }
+
+    /// Waits for the backend to exit.
+    pub fn wait(mut self) -> std::process::ExitStatus {
         let status = self.child.wait().unwrap();
         std::mem::forget(self);
         status
+    }
+
+    /// Sends SIGTERM (graceful shutdown) and waits for the exit.
+    pub fn terminate(self) -> std::process::ExitStatus {
+        self.signal_term();
+        self.wait()
     }
 }
 

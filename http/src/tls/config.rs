@@ -84,7 +84,6 @@ impl fmt::Debug for ClientTls {
 
 /// A server's TLS settings: its certificate chain and private key.
 #[derive(Clone)]
-#[allow(dead_code)] // `config` and `session` serve the server's TLS accept
 pub struct ServerTls {
     pub(crate) config: Arc<rustls::ServerConfig>,
 }
@@ -141,7 +140,6 @@ impl ServerTls {
     }
 
     /// A new server-side TLS session for an accepted connection.
-    #[allow(dead_code)] // for the server's TLS accept
     pub(crate) fn session(&self) -> io::Result<rustls::ServerConnection> {
         rustls::ServerConnection::new(Arc::clone(&self.config))
             .map_err(|e| io::Error::other(format!("starting a TLS session: {e}")))

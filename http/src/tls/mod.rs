@@ -8,6 +8,8 @@
 //!
 //! - [`stream`]: [`TlsStream`], rustls's state machine driven by the reactor's
 //!   readiness inside the connection's own task (no helper thread).
+//! - `accept`: the server's handshake, bounded by `tls_handshake_timeout`, and a
+//!   plain-text 400 for a client that speaks plain HTTP to the TLS port.
 //! - [`config`]: building rustls's client configuration (trust roots, ALPN) and the
 //!   server's (certificate chain and key read from PEM files, once, at start).
 //!
@@ -18,6 +20,7 @@
 //! (TLS 1.3 and 1.2, AES-GCM, ChaCha20-Poly1305, X25519, ECDSA, RSA, Ed25519); the
 //! handshake cost is dominated by the same elliptic-curve and RSA operations.
 
+pub(crate) mod accept;
 pub mod config;
 pub mod stream;
 

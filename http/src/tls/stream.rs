@@ -21,6 +21,9 @@ use std::task::{Context, Poll};
 
 use simmer_reactor::net::TcpStream;
 
+/// The content type of a TLS handshake record: the first byte any TLS client sends.
+const HANDSHAKE_RECORD: u8 = 0x16;
+
 /// A TCP stream with TLS on top, for a client or a server connection.
 ///
 /// Like [`TcpStream`], methods take `&self`: one task may read and write.
@@ -216,8 +219,14 @@ impl TlsStream {
             Err(e) => return Err(e),
         };
         if let Err(error) = tls.process_new_packets() {
-            let mut cx = Context::from_waker(std::task::Waker::noop());
-            let _ = self.flush_records(tls, &mut cx); // the alert, if the socket takes it
+            // The alert rustls queued, if the socket takes it; but not to a peer whose
+            // first byte was no TLS handshake record (plain HTTP, say): to it an alert
+            // is noise, and the server may answer it in its own language.
+            let speaks_tls = self.first_bytes.borrow().first() == Some(&HANDSHAKE_RECORD);
+            if speaks_tls || !tls.is_handshaking() {
+                let mut cx = Context::from_waker(std::task::Waker::noop());
+                let _ = self.flush_records(tls, &mut cx);
+            }
             return Err(io::Error::new(io::ErrorKind::InvalidData, error));
         }
         Ok(Poll::Ready(n))
@@ -268,6 +277,20 @@ impl Write for SocketWriter<'_, '_> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl Drop for TlsStream {
+    /// Says close_notify, if the session is established and the socket takes it now,
+    /// so the peer knows the data ended here rather than being cut short.
+    fn drop(&mut self) {
+        let tls = self.tls.get_mut();
+        if tls.is_handshaking() {
+            return;
+        }
+        tls.send_close_notify();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = self.flush_records(&mut self.tls.borrow_mut(), &mut cx);
     }
 }
 
