@@ -12,9 +12,9 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-20}
 CASES=${CASES:-20000}
 FIRST_SEED=${FIRST_SEED:-100}
-cargo test --release -p simmer-http --test differential --no-run --quiet
+cargo test -p simmer-http --test differential --no-run --quiet
 for seed in $(seq "$FIRST_SEED" $((FIRST_SEED + ROUNDS - 1))); do
   SIMMER_DIFF_SEED=$seed SIMMER_DIFF_CASES=$CASES \
-    cargo test --release -p simmer-http --test differential --quiet -- --nocapture 2>&1 |
+    cargo test -p simmer-http --test differential --quiet -- --nocapture 2>&1 |
     grep -E "^differential|not in KNOWN|^case|^  (simmer|h11):|test result" || true
 done
