@@ -14,8 +14,10 @@ use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 use simmer::http::client::Client;
+use simmer::http::extract::{Path, Query, State};
 use simmer::http::{
     middleware, HttpError, IntoResponse, Json, Request, Response, Router, Server, StatusCode,
 };
@@ -36,8 +38,10 @@ async fn root(_req: Request) -> Json<Value> {
     Json(json!({"Hello": "World"}))
 }
 
-/// `GET /hello`: a handler that awaits nothing.
-async fn hello(_req: Request) -> Json<Value> {
+/// `GET /hello`: the guide's `def say_hello()`: a plain function, not `async`. Routed
+/// with `get_sync`, it runs on the offload pool, as FastAPI runs a `def` path operation
+/// in its thread pool; right for work that blocks, needless for work this small.
+fn say_hello() -> Json<Value> {
     Json(json!({"message": "Hello"}))
 }
 
@@ -126,11 +130,54 @@ async fn upstream_data(_req: Request) -> Json<Value> {
     Json(json!({"source": "simmer tour upstream", "items": [1, 2, 3]}))
 }
 
-/// `GET /items/{id}?q=`: a typed path parameter (a non-integer id is a 422) and an
-/// optional query parameter.
-async fn item(req: Request) -> Result<Json<Value>, HttpError> {
-    let item_id: i64 = req.param_as("id")?;
-    Ok(Json(json!({"item_id": item_id, "q": req.query("q")})))
+/// The query of `GET /items/{id}`: `q: str | None = None`.
+#[derive(Deserialize)]
+struct ItemQuery {
+    q: Option<String>,
+}
+
+/// `GET /items/{id}?q=`: `async def read_item(item_id: int, q: str | None = None)`,
+/// with extractors: a typed path parameter (a non-integer id is a 422 naming
+/// `["path", "id"]`) and an optional query parameter.
+async fn item(Path(item_id): Path<i64>, Query(query): Query<ItemQuery>) -> Json<Value> {
+    Json(json!({"item_id": item_id, "q": query.q}))
+}
+
+/// The seed world's item model (`class Item(BaseModel): name: str; price_cents: int`):
+/// the body of `POST /items`.
+#[derive(Deserialize)]
+struct NewItem {
+    name: String,
+    price_cents: i64,
+}
+
+/// `POST /items`: a JSON body validated into `NewItem` (a missing or ill-typed field is
+/// a 422 naming `["body", field]`, a body that is not JSON a 422 too), stored in the
+/// database; 201 with the new item and its id.
+async fn create_item(
+    State(tour): State<Tour>,
+    Json(item): Json<NewItem>,
+) -> Result<(StatusCode, Json<Value>), HttpError> {
+    let id = tour
+        .db
+        .insert_item(item.name.clone(), item.price_cents)
+        .await
+        .map_err(|e| HttpError::new(500, e))?;
+    let created = json!({"id": id, "name": item.name, "price_cents": item.price_cents});
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `DELETE /items/{id}`: the plain style, taking the `Request` and asking it for what
+/// the extractors above declare (`param_as` is the `Path<i64>`, `state` the `State`).
+/// 204, or 404 for an id that is not there.
+async fn delete_item(req: Request) -> Result<StatusCode, HttpError> {
+    let id: i64 = req.param_as("id")?;
+    let tour = req.state::<Tour>().expect("tour state");
+    match tour.db.delete_item(id).await {
+        Ok(true) => Ok(StatusCode::NO_CONTENT),
+        Ok(false) => Err(HttpError::new(404, "Item not found")),
+        Err(e) => Err(HttpError::new(500, e)),
+    }
 }
 
 /// How long `/block` and `/offload` work: `?ms=N`, 100 by default, at most 10 s.
@@ -267,6 +314,65 @@ impl Database {
         Ok(Value::Array(rows))
     }
 
+    /// Adds an item and returns its id: one past the largest, which both backends
+    /// compute the same way (on PostgreSQL a concurrent insert that took the same id
+    /// makes this one try the next).
+    async fn insert_item(&self, name: String, price_cents: i64) -> Result<i64, String> {
+        match self {
+            Database::Postgres(pool) => {
+                let mut db = pool.get().await.map_err(|e| e.to_string())?;
+                let sql = "INSERT INTO items (id, name, price_cents) \
+                           SELECT COALESCE(MAX(id), 0) + 1, $1, $2 FROM items \
+                           ON CONFLICT (id) DO NOTHING RETURNING id";
+                for _ in 0..10 {
+                    let row = db.query_opt(sql, &[&name, &price_cents]).await;
+                    if let Some(row) = row.map_err(|e| e.to_string())? {
+                        return row.get(0).map_err(|e| e.to_string());
+                    }
+                }
+                Err("no free item id after 10 tries".to_string())
+            }
+            Database::Sqlite(conn) => {
+                let conn = Arc::clone(conn);
+                simmer::offload(move || {
+                    let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+                    conn.query_row(
+                        "INSERT INTO items (id, name, price_cents) \
+                         SELECT COALESCE(MAX(id), 0) + 1, ?1, ?2 FROM items RETURNING id",
+                        simmer::rusqlite::params![name, price_cents],
+                        |row| row.get(0),
+                    )
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("SQLite: {e}"))
+            }
+        }
+    }
+
+    /// Removes an item; false if there was none with that id.
+    async fn delete_item(&self, id: i64) -> Result<bool, String> {
+        match self {
+            Database::Postgres(pool) => {
+                let mut db = pool.get().await.map_err(|e| e.to_string())?;
+                let sql = "DELETE FROM items WHERE id = $1";
+                let deleted = db.execute(sql, &[&id]).await.map_err(|e| e.to_string())?;
+                Ok(deleted > 0)
+            }
+            Database::Sqlite(conn) => {
+                let conn = Arc::clone(conn);
+                simmer::offload(move || {
+                    let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+                    conn.execute("DELETE FROM items WHERE id = ?1", [id])
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|deleted| deleted > 0)
+                .map_err(|e| format!("SQLite: {e}"))
+            }
+        }
+    }
+
     /// `SELECT id, name, <number> FROM table ORDER BY id` as a JSON list of objects.
     async fn all(&self, table: &'static str, number: &'static str) -> Result<Value, String> {
         let sql = format!("SELECT id, name, {number} FROM {table} ORDER BY id");
@@ -350,7 +456,7 @@ async fn ws_echo_page(_req: Request) -> Response {
 pub fn router(upstream: String, db: Database) -> Router {
     Router::new()
         .get("/", root)
-        .get("/hello", hello)
+        .get_sync("/hello", say_hello)
         .get("/async-route", async_route)
         .get("/wait", wait)
         .get("/cpu-task", cpu_task)
@@ -367,6 +473,8 @@ pub fn router(upstream: String, db: Database) -> Router {
         .get("/stats", stats)
         .get("/db-data", db_data)
         .get("/items", items)
+        .post("/items", create_item)
+        .delete("/items/{id}", delete_item)
         .ws("/ws", ws_echo)
         .get("/ws-echo", ws_echo_page)
         .metrics("/metrics")

@@ -233,3 +233,36 @@ fn a_router_missing_state_is_refused() {
     let router = Router::new().get("/", |_db: simmer::http::State<Db>| async { "" });
     let _ = TestClient::new(router);
 }
+
+#[test]
+fn every_ill_typed_field_of_any_width_is_listed() {
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Widths {
+        small: i8,
+        count: u32,
+        ratio: f32,
+        label: String,
+        big: i128,
+    }
+    let router = Router::new().post("/widths", |Json(_w): Json<Widths>| async { "ok" });
+    let client = TestClient::new(router);
+    let reply = client
+        .post("/widths")
+        .json(&json!({"small": "s", "count": -1, "ratio": "r", "label": 5, "big": []}))
+        .send();
+    assert_eq!(reply.status(), 422);
+    let detail: Value = reply.json();
+    let mut fields: Vec<&str> = detail["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["loc"][1].as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["big", "count", "label", "ratio", "small"],
+        "{detail}"
+    );
+}
