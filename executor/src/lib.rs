@@ -34,7 +34,12 @@ mod park;
 mod shared;
 mod stats;
 mod task;
+#[cfg(feature = "trace")]
 mod trace;
+#[cfg(not(feature = "trace"))]
+#[path = "trace_off.rs"]
+mod trace;
+mod wake_source;
 mod waker;
 pub mod watch;
 mod yield_now;
@@ -50,6 +55,8 @@ pub use live_tasks::TaskInfo;
 pub use offload::{offload, Offload, OffloadPool};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
 pub use stats::{stats_all_loops, stats_by_loop, LoopReport, Stats};
-pub use trace::{WakeSource, MAX_EVENTS as MAX_TRACE_EVENTS};
+#[cfg(feature = "trace")]
+pub use trace::MAX_EVENTS as MAX_TRACE_EVENTS;
+pub use wake_source::WakeSource;
 pub use watch::{LoopEvent, LoopEventKind};
 pub use yield_now::{yield_now, YieldNow};
