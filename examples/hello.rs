@@ -8,7 +8,7 @@
 //! curl -i http://127.0.0.1:8080/plaintext
 //! ```
 
-use simmer::http::{Distribution, Request, Response, Router, Server};
+use simmer::http::{Request, Response, Router, Server};
 
 async fn plaintext(_req: Request) -> Response {
     Response::text("Hello, World!")
@@ -28,30 +28,53 @@ struct Message {
 
 fn main() {
     let args = Args::parse();
-    let result = Server::bind(args.addr).and_then(|server| {
-        println!(
-            "hello: {} worker(s), listening on http://{}",
-            args.workers,
-            server.local_addr()?
-        );
-        // Each worker builds its own router on its own thread.
-        let distribution = match args.reuse_port {
-            true => Distribution::ReusePort,
-            false => Distribution::Acceptor,
-        };
-        server
-            .workers(args.workers)
-            .distribution(distribution)
-            .serve(|| {
-                Router::new()
-                    .get("/plaintext", plaintext)
-                    .get("/json", json)
-            })
-    });
-    if let Err(e) = result {
+    if let Err(e) = serve(args) {
         eprintln!("hello: {e}");
         std::process::exit(1);
     }
+}
+
+fn router() -> Router {
+    Router::new()
+        .get("/plaintext", plaintext)
+        .get("/json", json)
+}
+
+/// Serves on `args.workers` threads, each building its own router.
+#[cfg(feature = "workers")]
+fn serve(args: Args) -> std::io::Result<()> {
+    use simmer::http::Distribution;
+
+    let server = Server::bind(args.addr)?;
+    println!(
+        "hello: {} worker(s), listening on http://{}",
+        args.workers,
+        server.local_addr()?
+    );
+    let distribution = match args.reuse_port {
+        true => Distribution::ReusePort,
+        false => Distribution::Acceptor,
+    };
+    server
+        .workers(args.workers)
+        .distribution(distribution)
+        .serve(router)
+}
+
+/// Without the `workers` feature (the small build): one loop, on this thread.
+#[cfg(not(feature = "workers"))]
+fn serve(args: Args) -> std::io::Result<()> {
+    if args.workers != 1 || args.reuse_port {
+        fail("built without the workers feature: one worker only");
+    }
+    simmer::Runtime::builder().build()?.block_on(async {
+        let server = Server::bind(args.addr)?;
+        println!(
+            "hello: 1 worker(s), listening on http://{}",
+            server.local_addr()?
+        );
+        server.serve(router()).await
+    })
 }
 
 /// The command line: `--addr IP:PORT` (else `$SIMMER_ADDR`, else 127.0.0.1:8080) and

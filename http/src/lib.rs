@@ -47,11 +47,14 @@ pub mod fuzz;
 mod handler;
 mod handler_sync;
 pub mod health;
+#[cfg(feature = "workers")]
 mod inbox;
 mod inline_vec;
 mod listen;
+#[cfg(feature = "live")]
 mod live;
 mod method;
+#[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod middleware;
 mod parse;
@@ -65,12 +68,14 @@ mod server;
 #[cfg(feature = "signals")]
 mod signals;
 mod status;
+#[cfg(feature = "workers")]
 mod stop_switch;
 mod testclient;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
 mod type_map;
+#[cfg(feature = "workers")]
 mod workers;
 mod write;
 #[cfg(feature = "ws")]
@@ -135,4 +140,5 @@ pub use server::Server;
 pub use signals::shutdown_signal;
 pub use status::StatusCode;
 pub use testclient::{TestClient, TestRequest, TestResponse};
+#[cfg(feature = "workers")]
 pub use workers::{Distribution, Stopper, Workers};

@@ -9,7 +9,9 @@
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+#[cfg(feature = "workers")]
+use socket2::SockRef;
+use socket2::{Domain, Protocol, Socket, Type};
 
 /// What we pass to `listen(2)`; Linux lowers it to `net.core.somaxconn`.
 pub(crate) const BACKLOG: i32 = 65_535;
@@ -45,6 +47,7 @@ pub(crate) fn bind_one(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpList
 
 /// Turns on `SO_REUSEPORT` on a listener that is already bound, so that more listeners
 /// can join its port (Linux accepts this: the check is made when the next one binds).
+#[cfg(feature = "workers")]
 pub(crate) fn allow_port_sharing(listener: &TcpListener) -> io::Result<()> {
     SockRef::from(listener).set_reuse_port(true)
 }

@@ -6,8 +6,6 @@ use std::any::{Any, TypeId};
 use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::time::Instant;
 
 use crate::error::{Error, HttpError};
 use crate::handler::{
@@ -15,6 +13,7 @@ use crate::handler::{
 };
 use crate::handler_sync::{OnPool, SyncHandler};
 use crate::method::Method;
+#[cfg(feature = "metrics")]
 use crate::metrics::{method_index, RouteMetrics};
 use crate::request::{Request, RequestHead, StateMap};
 use crate::response::{IntoResponse, Response};
@@ -51,6 +50,7 @@ pub struct Router {
     /// Answer errors as `text/plain` messages instead of FastAPI's JSON.
     plain_errors: bool,
     /// Count requests per route for `/metrics` (set by `Router::metrics`).
+    #[cfg(feature = "metrics")]
     pub(crate) count_requests: bool,
 }
 
@@ -266,10 +266,12 @@ impl Router {
     /// The router ready to serve, after [`Router::check`].
     pub(crate) fn into_app(self) -> std::io::Result<Rc<App>> {
         self.check()?;
+        #[cfg(feature = "metrics")]
         let metrics = self
             .count_requests
             .then(|| RouteMetrics::register(self.routes.iter().map(|r| r.pattern.as_str())));
         Ok(Rc::new(App {
+            #[cfg(feature = "metrics")]
             metrics,
             routes: self.routes,
             tree: self.tree,
@@ -300,7 +302,8 @@ pub(crate) struct App {
     error_handlers: TypeMap<ErrorHandler>,
     plain_errors: bool,
     /// Per-route request counters, when `/metrics` is served.
-    metrics: Option<Arc<RouteMetrics>>,
+    #[cfg(feature = "metrics")]
+    metrics: Option<std::sync::Arc<RouteMetrics>>,
 }
 
 /// What routing found for a request.
@@ -320,7 +323,10 @@ impl App {
     pub(crate) async fn handle(self: &Rc<Self>, req: Request) -> Response {
         if self.middleware.is_empty() {
             // Metrics count a panic's 500, so with metrics on it is caught here.
+            #[cfg(feature = "metrics")]
             let catch_panics = self.metrics.is_some();
+            #[cfg(not(feature = "metrics"))]
+            let catch_panics = false;
             Rc::clone(self).endpoint(req, catch_panics).await
         } else {
             self.run_from(0, req).await
@@ -341,11 +347,17 @@ impl App {
         }
     }
 
+    #[cfg(not(feature = "metrics"))]
+    async fn endpoint(self: Rc<Self>, req: Request, catch_panics: bool) -> Response {
+        self.dispatch(req, &Cell::new(None), catch_panics).await
+    }
+
+    #[cfg(feature = "metrics")]
     async fn endpoint(self: Rc<Self>, req: Request, catch_panics: bool) -> Response {
         let Some(metrics) = self.metrics.clone() else {
             return self.dispatch(req, &Cell::new(None), catch_panics).await;
         };
-        let (started, method) = (Instant::now(), method_index(req.method()));
+        let (started, method) = (std::time::Instant::now(), method_index(req.method()));
         let route = Cell::new(None);
         let response = self.dispatch(req, &route, catch_panics).await;
         metrics.record(

@@ -8,7 +8,6 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -19,6 +18,7 @@ use slab::Slab;
 use crate::config::ServerConfig;
 use crate::conn::serve_connection;
 use crate::health::DrainState;
+#[cfg(feature = "workers")]
 use crate::inbox::Inbox;
 use crate::router::{App, Router};
 use crate::select::{select, Either};
@@ -120,11 +120,13 @@ impl Server {
 
     /// Serves on `n` worker threads, each with its own loop and router (see
     /// [`Workers`](crate::Workers)); `n = 0` means one per available core.
+    #[cfg(feature = "workers")]
     pub fn workers(self, n: usize) -> crate::Workers {
         crate::Workers::new(self, n)
     }
 
     /// The std socket, the settings and the drain flag, for the workers.
+    #[cfg(feature = "workers")]
     pub(crate) fn into_parts(
         self,
     ) -> io::Result<(std::net::TcpListener, ServerConfig, DrainState)> {
@@ -199,13 +201,15 @@ pub(crate) enum Incoming {
     /// Its own listening socket (one loop, or one `SO_REUSEPORT` socket per worker).
     Listener(TcpListener),
     /// Sockets the acceptor thread hands over.
-    Inbox(Arc<Inbox>),
+    #[cfg(feature = "workers")]
+    Inbox(std::sync::Arc<Inbox>),
 }
 
 impl Incoming {
     async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         match self {
             Incoming::Listener(listener) => listener.accept().await,
+            #[cfg(feature = "workers")]
             Incoming::Inbox(inbox) => {
                 let (stream, peer) = poll_fn(|cx| inbox.poll_next(cx)).await;
                 stream.set_nonblocking(true)?;
@@ -370,13 +374,16 @@ impl Shared {
     }
 
     fn open_slot(&self) -> usize {
+        #[cfg(feature = "metrics")]
         crate::metrics::connection_opened();
         self.connections.borrow_mut().insert(None)
     }
 
     /// Called when a connection ends.
     pub(crate) fn close_slot(&self, slot: usize) {
-        if self.connections.borrow_mut().try_remove(slot).is_some() {
+        let _was_open = self.connections.borrow_mut().try_remove(slot).is_some();
+        #[cfg(feature = "metrics")]
+        if _was_open {
             crate::metrics::connection_closed();
         }
         self.closed.set(self.closed.get() + 1);
