@@ -17,6 +17,7 @@ const ROUND_TRIPS: u64 = 1_000_000;
 const YIELDS: u64 = 1_000_000;
 const SLEEPERS: usize = 100_000;
 const ECHOES: usize = 10_000;
+const HISTOGRAM_VALUES: usize = 1_000_000;
 
 fn simmer_rt() -> simmer::Runtime {
     simmer::Runtime::builder().no_trace().build().unwrap()
@@ -320,8 +321,50 @@ fn offload_round_trip(c: &mut Criterion) {
     group.finish();
 }
 
+/// What the loop's histograms cost: a million values recorded into the loop-delay
+/// histogram (`Recorder::record`, what every loop turn and every poll does), against
+/// bumping one counter per value, all the loop did per turn before it had histograms.
+/// The values are seeded, spread log-uniformly over 1 ns to 1 ms, so the bucket changes
+/// from one value to the next as a real loop's turns do.
+fn histogram_record(c: &mut Criterion) {
+    let mut group = c.benchmark_group("1M histogram records");
+    group.sample_size(20);
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let values: Vec<u64> = (0..HISTOGRAM_VALUES)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 44) >> (x % 20) // 20 bits (1 ms) shifted down by 0-19 bits
+        })
+        .collect();
+    let recorder = simmer_executor::Recorder::default();
+    group.bench_function("simmer", |b| {
+        b.iter(|| {
+            for &ns in std::hint::black_box(&values) {
+                recorder.record(ns);
+            }
+        })
+    });
+    let counter = std::sync::atomic::AtomicU64::new(0);
+    group.bench_function("counter only", |b| {
+        b.iter(|| {
+            for &ns in std::hint::black_box(&values) {
+                let n = counter.load(std::sync::atomic::Ordering::Relaxed);
+                counter.store(
+                    n + (ns != u64::MAX) as u64,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+            }
+        })
+    });
+    std::hint::black_box((recorder.snapshot(), counter));
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    histogram_record,
     spawn_and_join,
     ping_pong,
     yield_now,

@@ -1,10 +1,16 @@
-//! The live page `/_simmer/` in a real browser: headless Chromium loads it from the
-//! tour after `/block` held the loop, and the slow poll, with the request it was
-//! serving, is in the rendered DOM. The page's event stream is read as a raw client.
+//! The live page `/_simmer/` in a real browser. Headless Chromium, driven over the
+//! DevTools protocol, opens the page from the tour and sees it render (no slow poll
+//! yet); then, with the page open, `/block` holds the loop, and the page, without a
+//! reload, shows the slow poll with the request it was serving. The page's event
+//! stream is read as a raw client.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use serde_json::{json, Value};
 
 fn example(name: &str) -> std::path::PathBuf {
     let mut dir = std::env::current_exe().unwrap();
@@ -13,9 +19,9 @@ fn example(name: &str) -> std::path::PathBuf {
     dir.join("examples").join(name)
 }
 
-/// The tour on a fresh SQLite file and any port; killed on drop.
+/// The tour on a fresh SQLite file, one worker, any port; killed on drop.
 struct Tour {
-    child: std::process::Child,
+    child: Child,
     addr: String,
     /// Kept open: the tour prints its routes after the first line.
     _stdout: BufReader<std::process::ChildStdout>,
@@ -28,7 +34,7 @@ impl Tour {
         let mut child = Command::new(example("tour"))
             .env_remove("DATABASE_URL")
             .env("SIMMER_SQLITE", sqlite)
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", "127.0.0.1:0", "--workers", "1"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -65,10 +71,238 @@ impl Drop for Tour {
     }
 }
 
+/// How long one DevTools answer may take before the test gives up (a bound on a hung
+/// browser, not a measurement).
+const ANSWER_WITHIN: Duration = Duration::from_secs(60);
+
+/// Headless Chromium driven over the DevTools protocol on a pipe
+/// (`--remote-debugging-pipe`: it reads commands on fd 3 and answers on fd 4, each
+/// message JSON ended by a NUL). Killed on drop.
+struct Chromium {
+    child: Child,
+    commands: ChildStdin,
+    /// Messages from the browser (answers and events), read by a thread.
+    messages: Receiver<Value>,
+    next_id: u64,
+    /// The page's DevTools session.
+    session: String,
+    profile: std::path::PathBuf,
+}
+
+impl Chromium {
+    /// Starts the browser with one blank page; `None` (after saying SKIPPED) when
+    /// chromium is not installed, except under CI.
+    fn start() -> Option<Chromium> {
+        let profile = std::env::temp_dir().join(format!("simmer-chromium-{}", std::process::id()));
+        // The shell puts the pipe ends on fds 3 and 4, where Chromium looks for them.
+        let spawned = Command::new("sh")
+            .args(["-c", "command -v chromium >/dev/null || exit 127; exec chromium \"$@\" 3<&0 4>&1 </dev/null >/dev/null", "sh"])
+            .args([
+                "--headless",
+                "--remote-debugging-pipe",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1280,900",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sh runs");
+        let mut child = spawned;
+        let commands = child.stdin.take().unwrap();
+        let mut answers = BufReader::new(child.stdout.take().unwrap());
+        let (tx, messages) = mpsc::channel();
+        std::thread::spawn(move || loop {
+            let mut message = Vec::new();
+            if answers.read_until(0, &mut message).unwrap_or(0) == 0 {
+                return; // the browser is gone
+            }
+            message.pop();
+            let value = serde_json::from_slice(&message).expect("DevTools sends JSON");
+            if tx.send(value).is_err() {
+                return;
+            }
+        });
+        let mut browser = Chromium {
+            child,
+            commands,
+            messages,
+            next_id: 0,
+            session: String::new(),
+            profile,
+        };
+        let target =
+            match browser.try_call(None, "Target.createTarget", json!({"url": "about:blank"})) {
+                Ok(answer) => answer["targetId"].as_str().unwrap().to_string(),
+                Err(_) if browser.child.wait().ok().and_then(|s| s.code()) == Some(127) => {
+                    if std::env::var_os("CI").is_some() {
+                        panic!("chromium is not installed (CI must install it: see .ci/run)");
+                    }
+                    let _ = writeln!(std::io::stderr(), "SKIPPED: chromium is not installed");
+                    return None;
+                }
+                Err(e) => panic!("chromium did not start: {e}"),
+            };
+        let attached = browser.call(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target, "flatten": true}),
+        );
+        browser.session = attached["sessionId"].as_str().unwrap().to_string();
+        Some(browser)
+    }
+
+    /// Sends a command (to the page's session unless `session` is `None` and no page
+    /// is attached yet) and returns its result, skipping events meanwhile.
+    fn try_call(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, String> {
+        self.next_id += 1;
+        let mut message = json!({"id": self.next_id, "method": method, "params": params});
+        if let Some(session) = session {
+            message["sessionId"] = json!(session);
+        }
+        let mut bytes = serde_json::to_vec(&message).unwrap();
+        bytes.push(0);
+        self.commands
+            .write_all(&bytes)
+            .map_err(|e| format!("{method}: {e}"))?;
+        loop {
+            let answer = self
+                .messages
+                .recv_timeout(ANSWER_WITHIN)
+                .map_err(|e| format!("{method}: no answer ({e})"))?;
+            if answer["id"] == self.next_id {
+                if let Some(error) = answer.get("error") {
+                    return Err(format!("{method}: {error}"));
+                }
+                return Ok(answer["result"].clone());
+            }
+        }
+    }
+
+    fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.try_call(session, method, params).unwrap()
+    }
+
+    /// A command to the page.
+    fn page(&mut self, method: &str, params: Value) -> Value {
+        let session = self.session.clone();
+        self.call(Some(&session), method, params)
+    }
+
+    /// Loads `url` in the page and waits for its load event.
+    fn open(&mut self, url: &str) {
+        self.page("Page.enable", json!({}));
+        self.page("Page.navigate", json!({"url": url}));
+        loop {
+            let event = self
+                .messages
+                .recv_timeout(ANSWER_WITHIN)
+                .expect("the page loads");
+            if event["method"] == "Page.loadEventFired" {
+                return;
+            }
+        }
+    }
+
+    /// Evaluates `script` (an expression, possibly a promise) in the page; its value.
+    fn eval(&mut self, script: &str) -> Value {
+        let result = self.page(
+            "Runtime.evaluate",
+            json!({"expression": script, "awaitPromise": true, "returnByValue": true}),
+        );
+        if let Some(exception) = result.get("exceptionDetails") {
+            panic!("the page's script failed: {exception}");
+        }
+        result["result"]["value"].clone()
+    }
+
+    /// Waits (in the page, checking after each refresh of its DOM) until `condition`,
+    /// a JavaScript expression, holds; then returns `value`'s. Gives up after 30 s,
+    /// returning the page's text instead, for the failure message.
+    fn wait_for(&mut self, condition: &str, value: &str) -> Value {
+        self.eval(&format!(
+            "new Promise(done => {{
+                const until = Date.now() + 30000;
+                const check = () => {{
+                    if ({condition}) done({value});
+                    else if (Date.now() > until) done('gave up waiting; the page says: ' + document.body.innerText);
+                    else setTimeout(check, 50);
+                }};
+                check();
+            }})"
+        ))
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        // Asked to close, the browser ends its renderers too; killed if it does not.
+        let _ = self
+            .commands
+            .write_all(b"{\"id\":0,\"method\":\"Browser.close\"}\0");
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Decodes standard base64 (what DevTools sends screenshots in).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let digits: Vec<u8> = text.bytes().filter(|&c| c != b'=').map(value).collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let word = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |w, (i, &d)| w | (d as u32) << (18 - 6 * i));
+        out.extend_from_slice(&word.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
 #[test]
-fn chromium_renders_the_slow_poll_with_its_request() {
+fn chromium_shows_a_slow_poll_while_the_page_is_open() {
     let tour = Tour::start();
-    // Hold the loop for 300 ms (over the 100 ms threshold) while the browser starts.
+    let Some(mut browser) = Chromium::start() else {
+        return;
+    };
+    browser.open(&format!("http://{}/_simmer/", tour.addr));
+    // The page rendered the state it fetched, and there is no slow poll yet.
+    let before = browser.wait_for(
+        "document.getElementById('status').textContent.startsWith('updated')",
+        "document.getElementById('slow').innerText.trim()",
+    );
+    assert_eq!(before.as_str(), Some("none yet"), "{before}");
+
+    // With the page open, hold the loop for 300 ms (over the 100 ms threshold): the
+    // page's next refresh waits behind it.
     let blocker = {
         let addr = tour.addr.clone();
         std::thread::spawn(move || {
@@ -80,52 +314,29 @@ fn chromium_renders_the_slow_poll_with_its_request() {
             out
         })
     };
-    // The slow poll is recorded once /block has answered; only then is the DOM asked.
-    assert!(blocker.join().unwrap().starts_with("HTTP/1.1 200"));
-    let profile = std::env::temp_dir().join(format!("simmer-chromium-{}", std::process::id()));
-    let url = format!("http://{}/_simmer/?timeline=off", tour.addr);
-    let result = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=2000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(&url)
-        .stderr(Stdio::null())
-        .output();
-    let _ = std::fs::remove_dir_all(&profile);
-    let output = match result {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if std::env::var_os("CI").is_some() {
-                panic!("chromium is not installed (CI must install it: see .ci/run)");
-            }
-            let _ = writeln!(std::io::stderr(), "SKIPPED: chromium is not installed");
-            return;
-        }
-        Err(e) => panic!("running chromium: {e}"),
-    };
-    let dom = String::from_utf8_lossy(&output.stdout);
     // The row is built by the page's script from /_simmer/state: it is not in the HTML.
-    let slow = dom
-        .split("id=\"slow\">")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no slow-poll table in the DOM: {dom}"));
-    let slow = &slow[..slow.find("</tbody>").unwrap()];
+    let slow = browser.wait_for(
+        "document.getElementById('slow').innerText.includes('GET /block?ms=300')",
+        "document.getElementById('slow').outerHTML",
+    );
+    let slow = slow.as_str().unwrap();
     assert!(slow.contains("<td>GET /block?ms=300</td>"), "{slow}");
     assert!(slow.contains("conn 127.0.0.1:"), "{slow}");
+    assert!(blocker.join().unwrap().starts_with("HTTP/1.1 200"));
+    let quantiles = browser.eval("document.getElementById('quantiles').textContent");
     assert!(
-        dom.contains("turns · p50"),
-        "the loop-delay histogram was drawn"
+        quantiles.as_str().unwrap().contains("turns · p50"),
+        "the loop-delay histogram was drawn: {quantiles}"
     );
+
+    // What the page looks like now: a PNG (docs/live-page.png is one such, taken with
+    // SIMMER_LIVE_SCREENSHOT=docs/live-page.png).
+    let shot = browser.page("Page.captureScreenshot", json!({"format": "png"}));
+    let png = base64_decode(shot["data"].as_str().unwrap());
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    if let Some(path) = std::env::var_os("SIMMER_LIVE_SCREENSHOT") {
+        std::fs::write(&path, &png).unwrap();
+    }
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! With a logger installed, library messages go through the `log` facade (here: the
-//! slow-poll warning); without one they are printed to stderr (tests/tour.rs and
-//! tests/examples.rs read them there).
+//! slow-poll warning, a handler's panic, a response header refused); without one they
+//! are printed to stderr (tests/tour.rs and tests/examples.rs read them there).
 
-use std::sync::Mutex;
+use std::io::{Read, Write};
+use std::sync::{Mutex, Once};
 use std::time::Duration;
 
+use simmer::http::{Request, Response, Router, Server};
 use simmer::Runtime;
 
 /// Keeps every record it is given.
@@ -27,10 +29,28 @@ impl log::Log for Capture {
 
 static CAPTURE: Capture = Capture(Mutex::new(Vec::new()));
 
+/// Installs the capturing logger (once for all the tests of this file).
+fn install() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&CAPTURE).unwrap();
+        log::set_max_level(log::LevelFilter::Info);
+    });
+}
+
+/// The first record whose text contains every one of `words`.
+fn record_with(words: &[&str]) -> (log::Level, String, String) {
+    let records = CAPTURE.0.lock().unwrap();
+    records
+        .iter()
+        .find(|(_, _, text)| words.iter().all(|w| text.contains(w)))
+        .cloned()
+        .unwrap_or_else(|| panic!("no record with {words:?}: {records:?}"))
+}
+
 #[test]
 fn the_slow_poll_warning_goes_to_the_installed_logger() {
-    log::set_logger(&CAPTURE).unwrap();
-    log::set_max_level(log::LevelFilter::Info);
+    install();
     let rt = Runtime::builder()
         .slow_poll_threshold(Duration::from_millis(20))
         .build()
@@ -42,11 +62,72 @@ fn the_slow_poll_warning_goes_to_the_installed_logger() {
         .await
         .unwrap();
     });
-    let records = CAPTURE.0.lock().unwrap();
-    let warning = records
-        .iter()
-        .find(|(_, _, text)| text.contains("slow poll") && text.contains("\"sleeper\""))
-        .unwrap_or_else(|| panic!("no slow-poll record: {records:?}"));
+    let warning = record_with(&["slow poll", "\"sleeper\""]);
     assert_eq!(warning.0, log::Level::Warn);
     assert_eq!(warning.1, "simmer");
+}
+
+/// Sends one request on a new connection; the status line of the answer.
+fn status_line(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn the_http_servers_messages_go_to_the_installed_logger() {
+    install();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let rt = Runtime::builder().no_slow_poll_warnings().build().unwrap();
+        rt.block_on(async move {
+            let server = Server::bind("127.0.0.1:0").unwrap();
+            addr_tx.send(server.local_addr().unwrap()).unwrap();
+            let router = Router::new()
+                .get("/panic", |_req: Request| async {
+                    if true {
+                        panic!("the handler gave up");
+                    }
+                    "unreachable"
+                })
+                .get("/bad-header", |_req: Request| async {
+                    Response::text("ok").with_header("x-note", "one\r\ntwo".to_string())
+                });
+            let stop = simmer::offload(move || {
+                let _ = stop_rx.recv();
+            });
+            server
+                .serve_until(router, async move {
+                    let _ = stop.await;
+                })
+                .await
+                .unwrap();
+        })
+    });
+    let addr = addr_rx.recv().unwrap();
+    assert_eq!(
+        status_line(addr, "/panic"),
+        "HTTP/1.1 500 Internal Server Error"
+    );
+    assert_eq!(status_line(addr, "/bad-header"), "HTTP/1.1 200 OK");
+    drop(stop_tx);
+    server.join().unwrap();
+
+    let panicked = record_with(&["GET /panic", "panicked: the handler gave up"]);
+    assert_eq!(
+        (panicked.0, panicked.1.as_str()),
+        (log::Level::Error, "simmer_http")
+    );
+    let refused = record_with(&["dropped response header", "x-note"]);
+    assert_eq!(
+        (refused.0, refused.1.as_str()),
+        (log::Level::Warn, "simmer_http")
+    );
 }

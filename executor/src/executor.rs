@@ -21,22 +21,23 @@ use std::ptr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering, Ordering::Relaxed};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, RawWakerVTable, Wake, Waker};
 use std::time::Duration;
 
 use slab::Slab;
 
+use crate::budget;
 use crate::clock::{coarse_now, resolution};
 use crate::config::{Config, SlowPoll};
-use crate::coop;
 use crate::join::JoinHandle;
 use crate::live_tasks::{LiveTask, Queued, TaskInfo};
-use crate::offload::{OffloadPool, Pool};
 use crate::park::Park;
-use crate::shared::Shared;
+use crate::pool::{OffloadPool, Pool};
+use crate::shared::{Shared, Task};
 use crate::stats::{bump, register, Counters, LoopStats, Stats};
-use crate::task::{TaskName, TaskRef, ABORTED, COMPLETE, HAS_HANDLE, REF_ONE, RUNNING, SCHEDULED};
+use crate::task::{TaskName, ABORTED, COMPLETE, HAS_HANDLE, REF_ONE, RUNNING, SCHEDULED};
 use crate::trace::{Tracer, WakeSource};
+use crate::waker::{self, Schedule};
 use crate::watch::{LoopEvent, LoopEventKind, Ring};
 
 /// Slow polls kept for [`recent_slow_polls`].
@@ -111,12 +112,13 @@ impl Executor {
 
     fn build(park: Box<dyn Park>, config: Config, shared_pool: Option<Arc<Pool>>) -> Executor {
         let shared = Arc::new(Shared::new(park.unparker()));
-        let tracer = (config.trace_path.clone()).map(|p| Tracer::new(p, config.name.as_deref()));
+        let tracer =
+            (config.trace_path.clone()).and_then(|p| Tracer::start(p, config.name.as_deref()));
         let pool = shared_pool.unwrap_or_else(|| {
             Arc::new(Pool::new(
                 config.offload_max_threads,
                 config.offload_idle_timeout,
-                tracer.as_ref().map(|t| Arc::clone(&t.pool)),
+                tracer.as_ref().map(|t| Arc::clone(t.pool())),
             ))
         });
         let stats = Arc::new(LoopStats {
@@ -215,7 +217,7 @@ impl Core {
         }
     }
 
-    fn run_task(&self, task: TaskRef) {
+    fn run_task(&self, task: Task) {
         let header = task.header();
         // Queued tasks have SCHEDULED set and RUNNING clear: flip both.
         let previous = header
@@ -228,7 +230,7 @@ impl Core {
             return;
         }
         // A waker borrowing the queue's claim on the task: no refcount traffic.
-        let waker = task.borrowed_waker();
+        let waker = waker::borrowed_waker(task);
         let mut cx = Context::from_waker(&waker);
         if self.timed_poll(Some(task), || task.poll(&mut cx)) {
             self.finish(task);
@@ -240,7 +242,7 @@ impl Core {
 
     /// Records the task's end, hands the output to its `JoinHandle` and drops the
     /// executor's reference.
-    fn finish(&self, task: TaskRef) {
+    fn finish(&self, task: Task) {
         let header = task.header();
         // HAS_HANDLE and COMPLETE change only on this thread, so this load is exact.
         let has_handle = header.state.load(Ordering::Acquire) & HAS_HANDLE != 0;
@@ -267,7 +269,7 @@ impl Core {
     }
 
     /// Polls with a fresh coop budget, times the poll, and reports it if slow.
-    fn timed_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
+    fn timed_poll<R>(&self, task: Option<Task>, poll: impl FnOnce() -> R) -> R {
         // With tracing and watching off, this branch is all they cost.
         if self.recording.get() {
             return self.recorded_poll(task, poll);
@@ -277,7 +279,7 @@ impl Core {
 
     /// A poll recorded in the trace and the watch ring, whichever is on.
     #[inline(never)]
-    fn recorded_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
+    fn recorded_poll<R>(&self, task: Option<Task>, poll: impl FnOnce() -> R) -> R {
         let id = task.map_or(0, |t| t.header().id);
         let trace_start = self.tracer.as_ref().map(Tracer::now);
         let ring_start = self.ring.borrow().as_ref().map(Ring::now_us);
@@ -304,9 +306,9 @@ impl Core {
         }
     }
 
-    fn measured_poll<R>(&self, task: Option<TaskRef>, poll: impl FnOnce() -> R) -> R {
+    fn measured_poll<R>(&self, task: Option<Task>, poll: impl FnOnce() -> R) -> R {
         // The budget is reset per poll; it is lifted when `block_on` returns.
-        coop::reset();
+        budget::reset();
         let result = poll();
         let counters = &self.stats.counters;
         bump(&counters.polls, 1);
@@ -340,7 +342,7 @@ impl Core {
     }
 
     #[cold]
-    fn report_slow_poll(&self, task: Option<TaskRef>, held_ns: u64) {
+    fn report_slow_poll(&self, task: Option<Task>, held_ns: u64) {
         bump(&self.stats.counters.slow_polls, 1);
         let slow = SlowPoll {
             task_id: task.map_or(0, |t| t.header().id),
@@ -429,7 +431,7 @@ impl Core {
             tracer.name_task(id, name);
         }
         // Two counted references: the live slot and the JoinHandle.
-        let task = TaskRef::allocate(future, Arc::clone(&self.shared), id, name, 2);
+        let task = Task::allocate(future, Arc::clone(&self.shared), id, name, 2);
         let slot = self.live.borrow_mut().insert(LiveTask::new(task));
         // SAFETY: the task is not yet visible to anyone else.
         unsafe { *task.header().slot.get() = slot };
@@ -439,7 +441,7 @@ impl Core {
     }
 
     /// Queues a task, stamped with the time of the poll or turn in progress.
-    fn push(&self, task: TaskRef) {
+    fn push(&self, task: Task) {
         let woken_at = self.clock.get();
         self.queue.borrow_mut().push_back(Queued { task, woken_at });
     }
@@ -463,7 +465,7 @@ impl Drop for Executor {
         // Drop every unfinished future here, on the loop thread. Dropping one may
         // spawn nothing (no runtime is current) but may free other tasks' handles.
         loop {
-            let tasks: Vec<TaskRef> = core.live.borrow_mut().drain().map(|t| t.task).collect();
+            let tasks: Vec<Task> = core.live.borrow_mut().drain().map(|t| t.task).collect();
             if tasks.is_empty() {
                 break;
             }
@@ -520,7 +522,7 @@ impl Enter {
 
 impl Drop for Enter {
     fn drop(&mut self) {
-        coop::unlimited();
+        budget::unlimited();
         CURRENT.with(|current| current.set(self.previous));
     }
 }
@@ -564,12 +566,9 @@ fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
 }
 
 /// Queues a woken task: locally when on its loop's thread, else via the shared queue.
-pub(crate) fn enqueue_woken(task: TaskRef) {
+fn enqueue_woken(task: Task) {
     let queued_here = with_core(|core| {
-        if !ptr::eq(
-            Arc::as_ptr(&core.shared),
-            Arc::as_ptr(&task.header().shared),
-        ) {
+        if !ptr::eq(Arc::as_ptr(&core.shared), Arc::as_ptr(&task.header().owner)) {
             return false;
         }
         core.push(task);
@@ -580,7 +579,20 @@ pub(crate) fn enqueue_woken(task: TaskRef) {
         true
     });
     if queued_here != Some(true) {
-        task.header().shared.push_remote(task);
+        task.header().owner.push_remote(task);
+    }
+}
+
+/// The waker vtable of every task (one static: see [`Schedule::waker_vtable`]).
+static TASK_WAKER: RawWakerVTable = waker::vtable::<Shared>();
+
+impl Schedule for Shared {
+    fn schedule(task: Task) {
+        enqueue_woken(task);
+    }
+
+    fn waker_vtable() -> &'static RawWakerVTable {
+        &TASK_WAKER
     }
 }
 

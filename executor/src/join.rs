@@ -8,33 +8,9 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use crate::task::{TaskRef, ABORTED, COMPLETE, HAS_HANDLE, REF_ONE};
-
-/// Why a task or offloaded job produced no value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JoinError {
-    /// The task's future (or the offloaded closure) panicked; this is the panic message.
-    Panic(String),
-    /// The task was aborted with [`JoinHandle::abort`] or its runtime shut down.
-    Aborted,
-    /// `offload` was called outside a simmer runtime, so there was no pool to run it.
-    NoRuntime,
-}
-
-impl fmt::Display for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JoinError::Panic(msg) => write!(f, "task panicked: {msg}"),
-            JoinError::Aborted => f.write_str("task was aborted"),
-            JoinError::NoRuntime => f.write_str(
-                "offload was called outside a simmer runtime; call it from a task or future \
-                 driven by simmer::block_on",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for JoinError {}
+use crate::error::JoinError;
+use crate::shared::Task;
+use crate::task::{ABORTED, COMPLETE, HAS_HANDLE, REF_ONE};
 
 /// Owned permission to await a spawned task's output.
 ///
@@ -43,7 +19,7 @@ impl std::error::Error for JoinError {}
 /// It is `!Send`: tasks and their handles live on the loop's thread.
 #[must_use = "dropping a JoinHandle detaches the task; await it to get its output"]
 pub struct JoinHandle<T> {
-    task: TaskRef,
+    task: Task,
     /// The output was moved out: nothing is left in the task to drop.
     output_taken: bool,
     _not_send: PhantomData<Rc<T>>,
@@ -51,7 +27,7 @@ pub struct JoinHandle<T> {
 
 impl<T> JoinHandle<T> {
     /// Wraps a task whose counted references include one for this handle.
-    pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
+    pub(crate) fn new(task: Task) -> JoinHandle<T> {
         JoinHandle {
             task,
             output_taken: false,

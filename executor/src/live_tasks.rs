@@ -3,20 +3,20 @@
 
 use std::time::Duration;
 
-use crate::task::TaskRef;
+use crate::shared::Task;
 
 /// A run-queue entry: the task and the coarse time it was queued (for the
 /// wake-to-poll histogram). Sixteen bytes; no reference count of its own (see
 /// `executor.rs`).
 pub(crate) struct Queued {
-    pub(crate) task: TaskRef,
+    pub(crate) task: Task,
     pub(crate) woken_at: u64,
 }
 
 /// An unfinished task's slot in the executor's live list.
 pub(crate) struct LiveTask {
     /// The slot's counted reference.
-    pub(crate) task: TaskRef,
+    pub(crate) task: Task,
     /// Polls so far.
     pub(crate) polls: u64,
     /// Time those polls held the loop, coarse clock, in ns.
@@ -24,7 +24,7 @@ pub(crate) struct LiveTask {
 }
 
 impl LiveTask {
-    pub(crate) fn new(task: TaskRef) -> LiveTask {
+    pub(crate) fn new(task: Task) -> LiveTask {
         LiveTask {
             task,
             polls: 0,

@@ -12,7 +12,11 @@ use std::sync::{Arc, Mutex};
 use crate::park::Unpark;
 use crate::task::TaskRef;
 
-/// Thread-safe executor state, shared by the loop and every task's header.
+/// A task of a simmer executor: owned by its loop's `Shared`.
+pub(crate) type Task = TaskRef<Shared>;
+
+/// Thread-safe executor state, shared by the loop and every task's header (it is the
+/// tasks' owner: `executor.rs` implements `waker::Schedule` for it).
 pub(crate) struct Shared {
     /// Tasks woken from other threads, waiting to join the local run queue.
     remote: Mutex<RemoteQueue>,
@@ -30,7 +34,7 @@ pub(crate) struct Shared {
 }
 
 struct RemoteQueue {
-    tasks: Vec<TaskRef>,
+    tasks: Vec<Task>,
     /// Set when the executor shuts down: later wakes are ignored.
     closed: bool,
 }
@@ -51,7 +55,7 @@ impl Shared {
     }
 
     /// Queues a task woken on another thread and unparks the loop if it sleeps.
-    pub(crate) fn push_remote(&self, task: TaskRef) {
+    pub(crate) fn push_remote(&self, task: Task) {
         {
             let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
             if remote.closed {
@@ -89,7 +93,7 @@ impl Shared {
     }
 
     /// Hands remotely woken tasks to `take`, in wake order; returns how many.
-    pub(crate) fn drain_remote(&self, mut take: impl FnMut(TaskRef)) -> usize {
+    pub(crate) fn drain_remote(&self, mut take: impl FnMut(Task)) -> usize {
         if !self.has_remote.load(SeqCst) {
             return 0;
         }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use crate::histogram::{Histogram, Recorder};
-use crate::offload::Pool;
+use crate::pool::Pool;
 use crate::shared::Shared;
 
 pub(crate) use crate::histogram::bump;

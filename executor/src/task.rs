@@ -6,14 +6,17 @@
 //! header's vtable knows the concrete future type, so the executor can poll, cancel and
 //! free the task without knowing `F`.
 //!
+//! The task does not know who runs it: the header holds an `Arc<S>` of its owner (the
+//! executor's thread-safe half, `shared.rs`), a type parameter, so this file needs only
+//! `error.rs` below it. There is one owner type in the crate, so the parameter costs
+//! nothing at run time.
+//!
 //! Threading: the future and its output are touched only on the loop thread (they need
 //! not be `Send`). Wakers can travel to other threads, so the header's `state` and
 //! `refs` are atomics and the header never exposes the future to them.
 
-use std::any::Any;
 use std::cell::UnsafeCell;
 use std::future::Future;
-use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
@@ -21,8 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::join::JoinError;
-use crate::shared::Shared;
+use crate::error::{panic_message, JoinError};
 
 /// The task sits in a run queue, or whoever set this bit is about to put it there.
 pub(crate) const SCHEDULED: usize = 1;
@@ -49,17 +51,17 @@ pub(crate) fn ref_count(state: usize) -> usize {
     state / REF_ONE
 }
 
-/// The type-erased start of every task allocation.
-pub(crate) struct Header {
+/// The type-erased start of every task allocation, owned by an `S`.
+pub(crate) struct Header<S: 'static> {
     /// Flags (`SCHEDULED | RUNNING | COMPLETE | ABORTED | HAS_HANDLE`) in the low bits;
     /// above them, in units of `REF_ONE`, the counted references: wakers, the
     /// `JoinHandle` and the executor's live-task slot. Run-queue entries are not
     /// counted: a queued task is always live (see `executor.rs`).
     pub(crate) state: AtomicUsize,
     /// Functions that know the concrete future type.
-    vtable: &'static Vtable,
-    /// The executor's thread-safe half: where wakes from other threads go.
-    pub(crate) shared: Arc<Shared>,
+    vtable: &'static Vtable<S>,
+    /// Who runs the task: where wakes go (the executor's thread-safe half).
+    pub(crate) owner: Arc<S>,
     /// Number shown in diagnostics; unique within the process.
     pub(crate) id: u64,
     /// Optional name shown in diagnostics.
@@ -71,17 +73,17 @@ pub(crate) struct Header {
 }
 
 /// Per-future-type operations, reached through `Header::vtable`.
-struct Vtable {
+struct Vtable<S: 'static> {
     /// Polls the future; returns true once it has finished (output stored).
-    poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> bool,
+    poll: unsafe fn(NonNull<Header<S>>, &mut Context<'_>) -> bool,
     /// Drops the future and stores `JoinError::Aborted` as the output.
-    cancel: unsafe fn(NonNull<Header>),
+    cancel: unsafe fn(NonNull<Header<S>>),
     /// Moves the output into `*dst`, a `Poll<Result<T, JoinError>>`.
-    take_output: unsafe fn(NonNull<Header>, *mut ()),
+    take_output: unsafe fn(NonNull<Header<S>>, *mut ()),
     /// Drops whatever the cell still holds (future or output).
-    drop_stage: unsafe fn(NonNull<Header>),
+    drop_stage: unsafe fn(NonNull<Header<S>>),
     /// Frees the allocation.
-    dealloc: unsafe fn(NonNull<Header>),
+    dealloc: unsafe fn(NonNull<Header<S>>),
 }
 
 /// What the cell holds over the task's life.
@@ -93,36 +95,53 @@ enum Stage<F: Future> {
 
 /// The allocation: header first (`repr(C)`), so a `*Header` is also a `*TaskCell<F>`.
 #[repr(C)]
-struct TaskCell<F: Future> {
-    header: Header,
+struct TaskCell<F: Future, S: 'static> {
+    header: Header<S>,
     stage: UnsafeCell<Stage<F>>,
 }
 
 /// A pointer to a task's header. Copying it does not touch the refcount; code that
 /// keeps one must own a counted reference (see `Header::refs`) or know the task is live.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TaskRef(NonNull<Header>);
+pub(crate) struct TaskRef<S: 'static>(NonNull<Header<S>>);
 
-// SAFETY: a TaskRef only reaches the header's atomics and `shared` from other threads;
-// the non-Send future is touched through it only on the loop thread (enforced by the
-// executor, which is the only code that calls `poll`, `cancel` and friends).
-unsafe impl Send for TaskRef {}
+// Written out: derived, they would ask `S: Clone` and `S: PartialEq`.
+impl<S: 'static> Clone for TaskRef<S> {
+    fn clone(&self) -> TaskRef<S> {
+        *self
+    }
+}
 
-impl TaskRef {
+impl<S: 'static> Copy for TaskRef<S> {}
+
+impl<S: 'static> PartialEq for TaskRef<S> {
+    fn eq(&self, other: &TaskRef<S>) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<S: 'static> Eq for TaskRef<S> {}
+
+// SAFETY: a TaskRef only reaches the header's atomics and `owner` (Send + Sync) from
+// other threads; the non-Send future is touched through it only on the loop thread
+// (enforced by the executor, which is the only code that calls `poll`, `cancel` and
+// friends).
+unsafe impl<S: Send + Sync + 'static> Send for TaskRef<S> {}
+
+impl<S: 'static> TaskRef<S> {
     /// Allocates a task holding `future`, with `refs` counted references already taken,
     /// marked `SCHEDULED` (the caller queues it) and `HAS_HANDLE`.
     pub(crate) fn allocate<F: Future + 'static>(
         future: F,
-        shared: Arc<Shared>,
+        owner: Arc<S>,
         id: u64,
         name: Option<TaskName>,
         refs: usize,
-    ) -> TaskRef {
+    ) -> TaskRef<S> {
         let cell = Box::new(TaskCell {
             header: Header {
                 state: AtomicUsize::new(SCHEDULED | HAS_HANDLE | (refs * REF_ONE)),
-                vtable: vtable_for::<F>(),
-                shared,
+                vtable: vtable_for::<F, S>(),
+                owner,
                 id,
                 name,
                 slot: UnsafeCell::new(usize::MAX),
@@ -131,22 +150,22 @@ impl TaskRef {
             stage: UnsafeCell::new(Stage::Running(future)),
         });
         // SAFETY: Box::into_raw never returns null.
-        TaskRef(unsafe { NonNull::new_unchecked(Box::into_raw(cell).cast::<Header>()) })
+        TaskRef(unsafe { NonNull::new_unchecked(Box::into_raw(cell).cast::<Header<S>>()) })
     }
 
-    pub(crate) fn header(&self) -> &Header {
+    pub(crate) fn header(&self) -> &Header<S> {
         // SAFETY: whoever holds a TaskRef keeps the task alive (see the type's doc).
         unsafe { self.0.as_ref() }
     }
 
-    pub(crate) fn as_ptr(self) -> *const Header {
+    pub(crate) fn as_ptr(self) -> *const Header<S> {
         self.0.as_ptr()
     }
 
     /// # Safety
     /// `ptr` must come from `as_ptr` of a live task.
-    pub(crate) unsafe fn from_ptr(ptr: *const Header) -> TaskRef {
-        TaskRef(NonNull::new_unchecked(ptr as *mut Header))
+    pub(crate) unsafe fn from_ptr(ptr: *const Header<S>) -> TaskRef<S> {
+        TaskRef(NonNull::new_unchecked(ptr as *mut Header<S>))
     }
 
     /// Takes one more counted reference.
@@ -197,34 +216,26 @@ impl TaskRef {
     pub(crate) unsafe fn take_output<T>(self, dst: &mut Poll<Result<T, JoinError>>) {
         (self.header().vtable.take_output)(self.0, dst as *mut _ as *mut ())
     }
-
-    /// A `Waker` for this task that borrows the caller's reference: no refcount change.
-    /// The returned value must not outlive that reference.
-    pub(crate) fn borrowed_waker(self) -> ManuallyDrop<Waker> {
-        // SAFETY: ManuallyDrop keeps the borrowed waker from giving up a reference it
-        // never took; cloning it takes a real one (see `waker.rs`).
-        ManuallyDrop::new(unsafe { Waker::from_raw(crate::waker::raw_waker(self.as_ptr())) })
-    }
 }
 
-fn vtable_for<F: Future + 'static>() -> &'static Vtable {
+fn vtable_for<F: Future + 'static, S: 'static>() -> &'static Vtable<S> {
     &Vtable {
-        poll: poll::<F>,
-        cancel: cancel::<F>,
-        take_output: take_output::<F>,
-        drop_stage: drop_stage::<F>,
-        dealloc: dealloc::<F>,
+        poll: poll::<F, S>,
+        cancel: cancel::<F, S>,
+        take_output: take_output::<F, S>,
+        drop_stage: drop_stage::<F, S>,
+        dealloc: dealloc::<F, S>,
     }
 }
 
 /// # Safety
-/// `ptr` must point at a live `TaskCell<F>`, accessed from the loop thread only.
-unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
-    &mut *(*ptr.cast::<TaskCell<F>>().as_ptr()).stage.get()
+/// `ptr` must point at a live `TaskCell<F, S>`, accessed from the loop thread only.
+unsafe fn stage<'a, F: Future, S: 'static>(ptr: NonNull<Header<S>>) -> &'a mut Stage<F> {
+    &mut *(*ptr.cast::<TaskCell<F, S>>().as_ptr()).stage.get()
 }
 
-unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
-    let stage = stage::<F>(ptr);
+unsafe fn poll<F: Future, S: 'static>(ptr: NonNull<Header<S>>, cx: &mut Context<'_>) -> bool {
+    let stage = stage::<F, S>(ptr);
     let Stage::Running(future) = stage else {
         return true;
     };
@@ -239,8 +250,8 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
     true
 }
 
-unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
-    let stage = stage::<F>(ptr);
+unsafe fn cancel<F: Future, S: 'static>(ptr: NonNull<Header<S>>) {
+    let stage = stage::<F, S>(ptr);
     if let Stage::Running(_) = stage {
         // A Drop impl that panics must not take the loop down with it.
         let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
@@ -248,32 +259,21 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
     }
 }
 
-unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
+unsafe fn take_output<F: Future, S: 'static>(ptr: NonNull<Header<S>>, dst: *mut ()) {
     let dst = &mut *(dst as *mut Poll<Result<F::Output, JoinError>>);
-    match std::mem::replace(stage::<F>(ptr), Stage::Consumed) {
+    match std::mem::replace(stage::<F, S>(ptr), Stage::Consumed) {
         Stage::Finished(result) => *dst = Poll::Ready(result),
         _ => panic!("JoinHandle polled after it returned its output"),
     }
 }
 
-unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
-    let stage = stage::<F>(ptr);
+unsafe fn drop_stage<F: Future, S: 'static>(ptr: NonNull<Header<S>>) {
+    let stage = stage::<F, S>(ptr);
     let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
 }
 
-unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
-    drop(Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()));
-}
-
-/// Turns a panic payload into the message users see in `JoinError::Panic`.
-pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&'static str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "task panicked with a non-string payload".to_string()
-    }
+unsafe fn dealloc<F: Future, S: 'static>(ptr: NonNull<Header<S>>) {
+    drop(Box::from_raw(ptr.cast::<TaskCell<F, S>>().as_ptr()));
 }
 
 #[cfg(test)]
@@ -283,6 +283,6 @@ mod tests {
     #[test]
     fn header_fits_in_one_cache_line() {
         // The README promises a 64-byte header; growing it costs every task.
-        assert_eq!(std::mem::size_of::<Header>(), 64);
+        assert_eq!(std::mem::size_of::<Header<()>>(), 64);
     }
 }

@@ -26,7 +26,10 @@ pub fn shutdown_signal() -> io::Result<impl Future<Output = &'static str>> {
             Ok(_) if got_sigint.load(Ordering::SeqCst) => "SIGINT",
             Ok(_) => "SIGTERM",
             Err(e) => {
-                eprintln!("simmer-http: waiting for signals failed: {e}");
+                simmer_executor::log_error!(
+                    "simmer_http",
+                    "simmer-http: waiting for signals failed: {e}"
+                );
                 std::future::pending().await
             }
         }

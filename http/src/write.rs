@@ -87,7 +87,10 @@ pub(crate) fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
 fn write_header(out: &mut Vec<u8>, name: &HeaderText, value: &HeaderText) {
     let checked = |t: &HeaderText| matches!(t, Cow::Borrowed(_)) || is_field_safe(t);
     if !(checked(name) && checked(value)) {
-        eprintln!("simmer-http: dropped response header {name:?} with a control character");
+        simmer_executor::log_warn!(
+            "simmer_http",
+            "simmer-http: dropped response header {name:?} with a control character"
+        );
         return;
     }
     out.extend_from_slice(name.as_bytes());

@@ -89,6 +89,15 @@ fn router() -> Router {
         .get("/fail", |_req: Request| async {
             Err::<&str, _>(HttpError::new(503, "busy"))
         })
+        // A timer fires: the lateness histogram gets a value.
+        .get("/nap", |_req: Request| async {
+            simmer::time::sleep(std::time::Duration::from_millis(1)).await;
+            "rested"
+        })
+        // A job on the offload pool.
+        .get("/pool", |_req: Request| async {
+            simmer::offload(|| "pooled").await.unwrap()
+        })
         .metrics("/metrics")
 }
 
@@ -109,6 +118,14 @@ fn metrics_parse_as_prometheus_text_and_move_with_requests() {
     }
     assert_eq!(get("/fail").status, 503);
     assert_eq!(get("/no/such/page").status, 404);
+    assert_eq!(get("/nap").status, 200);
+    assert_eq!(get("/pool").status, 200);
+    // A second connection, open while the scrape runs.
+    let other = server.connect();
+    assert_eq!(
+        exchange(&other, b"GET /items/4 HTTP/1.1\r\nHost: t\r\n\r\n").status,
+        200
+    );
     let after = get("/metrics").text();
     let Some(parsed) = parse(&[before, after]) else {
         return;
@@ -124,7 +141,7 @@ fn metrics_parse_as_prometheus_text_and_move_with_requests() {
         ("status", "2xx"),
     ];
     // The route pattern is the label, never the raw path.
-    assert_eq!(moved("simmer_http_requests_total", &items), 3.0);
+    assert_eq!(moved("simmer_http_requests_total", &items), 4.0);
     assert!(!after.iter().any(|s| s["labels"]["route"] == "/items/1"));
     let fail = [("method", "GET"), ("route", "/fail"), ("status", "5xx")];
     assert_eq!(moved("simmer_http_requests_total", &fail), 1.0);
@@ -133,13 +150,20 @@ fn metrics_parse_as_prometheus_text_and_move_with_requests() {
     let route = [("route", "/items/{id}")];
     assert_eq!(
         moved("simmer_http_request_duration_seconds_count", &route),
-        3.0
+        4.0
     );
     let inf = [("route", "/items/{id}"), ("le", "+Inf")];
     assert_eq!(
         moved("simmer_http_request_duration_seconds_bucket", &inf),
-        3.0
+        4.0
     );
+    // The nap took at least its millisecond, and the histogram's sum says so.
+    let nap = [("route", "/nap")];
+    assert_eq!(
+        moved("simmer_http_request_duration_seconds_count", &nap),
+        1.0
+    );
+    assert!(moved("simmer_http_request_duration_seconds_sum", &nap) >= 0.001);
     // The scrape before this one was counted too, on its own route.
     let scrapes = [("route", "/metrics"), ("status", "2xx")];
     assert!(value(after, "simmer_http_requests_total", &scrapes) >= 1.0);
@@ -148,9 +172,41 @@ fn metrics_parse_as_prometheus_text_and_move_with_requests() {
     assert!(moved("simmer_polls_total", &[]) >= 1.0);
     assert!(moved("simmer_loop_delay_seconds_count", &[]) >= 1.0);
     assert!(moved("simmer_poll_duration_seconds_count", &[]) >= 1.0);
-    assert!(value(after, "simmer_http_open_connections", &[]) >= 1.0);
+    assert!(moved("simmer_wake_to_poll_seconds_count", &[]) >= 1.0);
+    assert!(
+        moved("simmer_tasks_spawned_total", &[]) >= 1.0,
+        "the second connection's task"
+    );
+    assert!(moved("simmer_io_events_total", &[]) >= 1.0);
+    // The nap's timer fired, and how late it was is in the histogram.
+    assert!(moved("simmer_timers_fired_total", &[]) >= 1.0);
+    assert!(moved("simmer_timer_lateness_seconds_count", &[]) >= 1.0);
+    // Both connections are open during the second scrape.
+    assert!(value(after, "simmer_http_open_connections", &[]) >= 2.0);
+    // The pool ran /pool's job, and still runs the test server's stop waiter.
+    assert!(value(after, "simmer_offload_threads", &[]) >= 1.0);
+    assert!(value(after, "simmer_offload_running", &[]) >= 1.0);
+    let families: Vec<&str> = after
+        .iter()
+        .map(|s| s["family"].as_str().unwrap())
+        .collect();
+    for family in [
+        "simmer_offload_queued",
+        "simmer_tasks_alive",
+        "simmer_loop_turns",
+        "simmer_slow_polls",
+        "simmer_longest_poll_seconds",
+    ] {
+        assert!(families.contains(&family), "{family} is exported");
+    }
+    assert!(moved("simmer_loop_turns_total", &[]) >= 1.0);
     // Histograms are well formed: buckets never decrease, +Inf equals the count.
-    for family in ["simmer_loop_delay_seconds", "simmer_poll_duration_seconds"] {
+    for family in [
+        "simmer_loop_delay_seconds",
+        "simmer_poll_duration_seconds",
+        "simmer_timer_lateness_seconds",
+        "simmer_wake_to_poll_seconds",
+    ] {
         let buckets: Vec<f64> = after
             .iter()
             .filter(|s| s["name"] == format!("{family}_bucket"))

@@ -128,7 +128,7 @@ impl Park for ReactorPark {
         if let Err(e) = self.handle.inner.turn(timeout) {
             // epoll_wait fails only on programming errors (EBADF, EINVAL); say so loudly
             // but keep the loop alive.
-            eprintln!("simmer: reactor turn failed: {e}");
+            simmer_executor::log_error!("simmer_reactor", "simmer: reactor turn failed: {e}");
         }
     }
 
@@ -143,7 +143,10 @@ struct MioUnpark(mio::Waker);
 impl Unpark for MioUnpark {
     fn unpark(&self) {
         if let Err(e) = self.0.wake() {
-            eprintln!("simmer: could not wake the reactor: {e}");
+            simmer_executor::log_error!(
+                "simmer_reactor",
+                "simmer: could not wake the reactor: {e}"
+            );
         }
     }
 }
