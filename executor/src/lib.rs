@@ -47,7 +47,12 @@ mod pool;
 mod shared;
 mod stats;
 mod task;
+#[cfg(feature = "trace")]
 mod trace;
+#[cfg(not(feature = "trace"))]
+#[path = "trace_off.rs"]
+mod trace;
+mod wake_source;
 mod waker;
 pub mod watch;
 mod yield_now;
@@ -65,6 +70,8 @@ pub use offload::{offload, Offload};
 pub use park::{Park, ThreadPark, ThreadUnpark, Unpark};
 pub use pool::OffloadPool;
 pub use stats::{stats_all_loops, stats_by_loop, LoopReport, Stats};
-pub use trace::{WakeSource, MAX_EVENTS as MAX_TRACE_EVENTS};
+#[cfg(feature = "trace")]
+pub use trace::MAX_EVENTS as MAX_TRACE_EVENTS;
+pub use wake_source::WakeSource;
 pub use watch::{LoopEvent, LoopEventKind};
 pub use yield_now::{yield_now, YieldNow};
