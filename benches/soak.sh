@@ -79,5 +79,5 @@ echo "== server stderr (first lines; panics from /panic are expected)"
 grep -v "panic" "$OUT/server.err" | head -5 || true
 kill -TERM "$PID"
 wait "$PID" || true
-bad=$(grep -hE "Socket errors|Non-2xx" "$OUT"/wrk-*.txt | wc -l)
+bad=$(cat "$OUT"/wrk-*.txt | grep -cE "Socket errors|Non-2xx" || true)
 [ "$bad" -eq 0 ] && [ "$load_status" -eq 0 ] && echo "soak: OK" || { echo "soak: UNEXPECTED ERRORS"; exit 1; }

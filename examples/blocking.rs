@@ -4,10 +4,10 @@
 //! cargo run --release --example blocking
 //! ```
 //!
-//! Starts the tour's routes on a free port, then twice keeps firing `GET /hello` (one
+//! Starts the tour's routes on a free port, then twice keeps firing `GET /` (one
 //! at a time) while a slow request runs: first `GET /block?ms=1000`, which calls
 //! `std::thread::sleep` on the loop, then `GET /offload?ms=1000`, which sleeps on the
-//! offload pool. It prints the `/hello` latencies of both phases: a frozen loop against
+//! offload pool. It prints the `/` latencies of both phases: a frozen loop against
 //! a responsive one. The slow-poll detector's warning shows up in the first.
 
 use std::sync::{mpsc, Arc, Mutex};
@@ -43,14 +43,14 @@ fn main() {
     });
     let addr = addr_rx.recv().expect("server started");
     let client_rt = simmer::Runtime::new().expect("runtime");
-    println!("tour routes on http://{addr}; firing GET /hello while a 1 s job runs\n");
+    println!("tour routes on http://{addr}; firing GET / while a 1 s job runs\n");
     println!(
         "{:<40} {:>6} {:>10} {:>10} {:>10}",
         "while this runs", "count", "p50", "p99", "max"
     );
     for slow in ["/block?ms=1000", "/offload?ms=1000"] {
         let seen_before = warnings.lock().unwrap().len();
-        let latencies = client_rt.block_on(hello_latencies_during(addr, slow));
+        let latencies = client_rt.block_on(probe_latencies_during(addr, slow));
         println!(
             "{:<40} {:>6} {:>10} {:>10} {:>10}",
             format!("GET {slow}"),
@@ -65,13 +65,13 @@ fn main() {
     }
 }
 
-/// Fires `GET /hello` back to back until the slow request has finished; returns the
+/// Fires `GET /` back to back until the slow request has finished; returns the
 /// latency of each.
-async fn hello_latencies_during(addr: std::net::SocketAddr, slow: &str) -> Vec<Duration> {
+async fn probe_latencies_during(addr: std::net::SocketAddr, slow: &str) -> Vec<Duration> {
     let client = Client::new();
-    let hello = format!("http://{addr}/hello");
+    let probe = format!("http://{addr}/");
     client
-        .get(&hello)
+        .get(&probe)
         .send()
         .await
         .expect("warm-up")
@@ -84,7 +84,7 @@ async fn hello_latencies_during(addr: std::net::SocketAddr, slow: &str) -> Vec<D
     let mut latencies = Vec::new();
     while !job.is_finished() {
         let start = Instant::now();
-        let reply = client.get(&hello).send().await.expect("GET /hello");
+        let reply = client.get(&probe).send().await.expect("GET /");
         reply.bytes().await.expect("body");
         latencies.push(start.elapsed());
     }

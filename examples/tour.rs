@@ -527,7 +527,11 @@ fn main() {
     };
     let result = bind.and_then(|server| {
         let local = server.local_addr()?;
-        let upstream = upstream.unwrap_or_else(|| format!("{scheme}://{local}/upstream"));
+        // Over TLS by the name a certificate carries (trusted through SSL_CERT_FILE).
+        let upstream = upstream.unwrap_or_else(|| match scheme {
+            "https" => format!("https://localhost:{}/upstream", local.port()),
+            _ => format!("http://{local}/upstream"),
+        });
         let workers = server.workers(workers);
         let count = workers.count();
         let announced = std::sync::atomic::AtomicBool::new(false);

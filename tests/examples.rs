@@ -221,7 +221,7 @@ fn blocking_example_shows_a_frozen_loop_then_a_responsive_one() {
     let (blocked, offloaded) = (count("GET /block?ms=1000"), count("GET /offload?ms=1000"));
     assert!(
         offloaded > 10 * blocked,
-        "the loop served far more /hello while offloading: {text}"
+        "the loop served far more GET / while offloading: {text}"
     );
     let warning = text
         .lines()

@@ -32,12 +32,16 @@ struct Tour {
 }
 
 impl Tour {
-    fn start(name: &str, extra: &[&Path]) -> Tour {
+    fn start(name: &str, extra: &[&Path], ca_file: Option<&Path>) -> Tour {
         let sqlite = std::env::temp_dir().join(format!(
             "simmer-tour-ws-{name}-{}.sqlite3",
             std::process::id()
         ));
-        let mut child = Command::new(example("tour"))
+        let mut command = Command::new(example("tour"));
+        if let Some(ca_file) = ca_file {
+            command.env("SSL_CERT_FILE", ca_file);
+        }
+        let mut child = command
             .env_remove("DATABASE_URL")
             .env("SIMMER_SQLITE", sqlite)
             .args(["--addr", "127.0.0.1:0"])
@@ -67,7 +71,7 @@ impl Drop for Tour {
 
 #[test]
 fn chromium_shows_the_text_and_binary_echoes_of_the_ws_page() {
-    let tour = Tour::start("page", &[]);
+    let tour = Tour::start("page", &[], None);
     let profile = std::env::temp_dir().join(format!("simmer-chromium-ws-{}", std::process::id()));
     let result = Command::new("chromium")
         .args([
@@ -152,19 +156,23 @@ fn the_tour_serves_https_and_wss_with_the_files_it_is_given() {
     let tour = Tour::start(
         "tls",
         &[Path::new("--tls-cert"), &cert, Path::new("--tls-key"), &key],
+        Some(&cert),
     );
     let port = tour.base.rsplit(':').next().unwrap().to_string();
     assert!(tour.base.starts_with("https://127.0.0.1:"), "{}", tour.base);
 
+    // /external-api: the tour's own client fetches /upstream from itself over HTTPS,
+    // trusting the certificate through SSL_CERT_FILE.
     let curl = Command::new("curl")
         .args(["-sS", "--max-time", "10", "--cacert"])
         .arg(&cert)
         .arg(format!("https://localhost:{port}/hello"))
+        .arg(format!("https://localhost:{port}/external-api"))
         .output();
     match curl {
         Ok(out) => assert_eq!(
             String::from_utf8_lossy(&out.stdout),
-            r#"{"message":"Hello"}"#,
+            r#"{"message":"Hello"}{"items":[1,2,3],"source":"simmer tour upstream"}"#,
             "{}",
             String::from_utf8_lossy(&out.stderr)
         ),

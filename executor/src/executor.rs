@@ -112,12 +112,13 @@ impl Executor {
 
     fn build(park: Box<dyn Park>, config: Config, shared_pool: Option<Arc<Pool>>) -> Executor {
         let shared = Arc::new(Shared::new(park.unparker()));
-        let tracer = (config.trace_path.clone()).map(|p| Tracer::new(p, config.name.as_deref()));
+        let tracer =
+            (config.trace_path.clone()).and_then(|p| Tracer::start(p, config.name.as_deref()));
         let pool = shared_pool.unwrap_or_else(|| {
             Arc::new(Pool::new(
                 config.offload_max_threads,
                 config.offload_idle_timeout,
-                tracer.as_ref().map(|t| Arc::clone(&t.pool)),
+                tracer.as_ref().map(|t| Arc::clone(t.pool())),
             ))
         });
         let stats = Arc::new(LoopStats {

@@ -18,32 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
-/// What made a task runnable, as recorded in the trace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WakeSource {
-    /// Another task (or the task itself) on the loop thread.
-    Task,
-    /// A socket became ready.
-    Io,
-    /// A timer fired.
-    Timer,
-    /// Another thread: the offload pool or a user's thread.
-    Remote,
-    /// The task yielded and was requeued after the I/O check.
-    Yield,
-}
-
-impl WakeSource {
-    fn label(self) -> &'static str {
-        match self {
-            WakeSource::Task => "task",
-            WakeSource::Io => "io",
-            WakeSource::Timer => "timer",
-            WakeSource::Remote => "other thread",
-            WakeSource::Yield => "yield",
-        }
-    }
-}
+pub use crate::wake_source::WakeSource;
 
 /// Events kept per trace (about 50 MB); later ones are only counted.
 pub const MAX_EVENTS: usize = 1_000_000;
@@ -139,7 +114,7 @@ pub(crate) struct Tracer {
     dropped: std::cell::Cell<u64>,
     /// Names of named tasks, in spawn (so id) order.
     names: RefCell<Vec<(u64, Box<str>)>>,
-    pub(crate) pool: Arc<PoolTrace>,
+    pool: Arc<PoolTrace>,
 }
 
 impl Tracer {
@@ -162,6 +137,16 @@ impl Tracer {
                 events: Mutex::new(Vec::new()),
             }),
         }
+    }
+
+    /// A recorder for `path`, if tracing can start (always, with the `trace` feature).
+    pub(crate) fn start(path: PathBuf, loop_name: Option<&str>) -> Option<Tracer> {
+        Some(Tracer::new(path, loop_name))
+    }
+
+    /// Where the offload pool records its jobs.
+    pub(crate) fn pool(&self) -> &Arc<PoolTrace> {
+        &self.pool
     }
 
     /// Keeps `event` unless [`MAX_EVENTS`] are kept already (then only counts it).

@@ -351,11 +351,20 @@ pub(crate) fn chunk_step(unread: &[u8], state: ChunkState) -> Result<ChunkStep, 
                 data: true,
             })
         }
+        // httparse reads an empty size as 0 and takes any byte, LF included, inside an
+        // extension: refuse both (a proxy that ends the line at that LF would frame the
+        // body differently).
+        ChunkState::Size if unread.first().is_some_and(|b| !b.is_ascii_hexdigit()) => {
+            Err(bad("invalid chunk size"))
+        }
         ChunkState::Size => match httparse::parse_chunk_size(unread) {
             // A line too long to have been shown whole is refused whole too, so the
             // answer does not depend on how reads split it.
             Ok(httparse::Status::Complete((used, _))) if used > MAX_LINE + 1 => {
                 Err(bad("chunk-size line too long"))
+            }
+            Ok(httparse::Status::Complete((used, _))) if has_control_byte(&unread[..used - 2]) => {
+                Err(bad("control byte in a chunk extension"))
             }
             Ok(httparse::Status::Complete((used, 0))) => Ok(framing(used, ChunkState::Trailers)),
             Ok(httparse::Status::Complete((used, size))) => {
@@ -394,9 +403,28 @@ pub(crate) fn chunk_step(unread: &[u8], state: ChunkState) -> Result<ChunkStep, 
             if unread[..end].contains(&b'\r') && unread[end - 1] != b'\r' {
                 return Err(bad("bare CR in a trailer"));
             }
+            let line = unread[..end].strip_suffix(b"\r").unwrap_or(&unread[..end]);
+            if !is_field_line(line) {
+                return Err(bad("a trailer line is not `name: value`"));
+            }
             Ok(framing(end + 1, ChunkState::Trailers))
         }
     }
+}
+
+/// A control byte other than HTAB (CR and LF included), or DEL.
+fn has_control_byte(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+}
+
+/// `token ":" value` (RFC 9112 §5), the value without control bytes: a trailer field.
+fn is_field_line(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    let is_tchar = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+    !name.is_empty() && name.iter().all(is_tchar) && !has_control_byte(value)
 }
 
 pub(crate) fn too_large(limit: usize) -> HttpError {

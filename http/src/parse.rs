@@ -222,7 +222,9 @@ fn validate(
                 ));
             }
         } else if is(b"content-length") {
-            for n in comma_list(h.value) {
+            // One value, or the same one repeated as a list (`5, 5`, RFC 9110 §8.6); an
+            // empty value or element (`5,`) is as invalid as any other non-digit.
+            for n in h.value.split(|&b| b == b',').map(trim_ows) {
                 let n = parse_content_length(n)?;
                 if length.is_some_and(|seen| seen != n) {
                     return Err(HttpError::bad_request("differing Content-Length values"));
@@ -592,6 +594,9 @@ mod tests {
         cl_and_te: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n" => Some(400);
         differing_cl: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n" => Some(400);
         same_cl_twice: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n" => None;
+        same_cl_listed: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\n" => None;
+        cl_empty: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n" => Some(400);
+        cl_empty_element: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3,\r\n\r\n" => Some(400);
         cl_sign: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\n" => Some(400);
         cl_inner_space: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n" => Some(400);
         cl_hex: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n" => Some(400);

@@ -39,6 +39,7 @@
 //! | 9112 §6.3 ¶3 | in a response, Transfer-Encoding overrides Content-Length (client) | rfc9112::client_lets_transfer_encoding_override_content_length |
 //! | 9112 §6.3 ¶4 | a response whose last coding is not chunked is read until close (client) | rfc9112::client_reads_a_non_chunked_coding_until_close |
 //! | 9112 §6.3 ¶5 | an invalid Content-Length in a request MUST be 400 and close | strict::signed_length_is_400 |
+//! | 9112 §6.3 ¶5 | an empty Content-Length value or list element (`5,`) is invalid too | strict::length_with_empty_element_is_400 |
 //! | 9112 §6.3 ¶5 | (the same: differing values, spaces, hex, overflow) | strict::differing_lengths_is_400 |
 //! | 9112 §6.3 ¶5 | an invalid Content-Length in a response: the client MUST close and discard it | rfc9112::client_refuses_an_invalid_content_length |
 //! | 9112 §6.3 ¶6 | a request body cut short by close MUST be incomplete, and the connection closed | rfc9112::a_body_cut_short_is_incomplete_not_handled_as_whole |
@@ -48,6 +49,9 @@
 //! | 9112 §7.1 | recipients MUST parse chunked | connection::chunked_body_with_extensions_and_trailers_is_decoded |
 //! | 9112 §7.1 | recipients MUST guard against overflow of large chunk sizes | rfc9112::chunk_size_overflow_is_400 |
 //! | 9112 §7.1 | bad chunk framing is refused (400) | strict::bad_chunk_size_is_400 |
+//! | 9112 §7.1 | a chunk-size is 1*HEXDIG: an empty size line is not a last chunk | strict::empty_chunk_size_is_400 |
+//! | 9112 §7.1.1 | a chunk extension is tokens or quoted strings: an LF inside it is refused | strict::lf_in_chunk_extension_is_400 |
+//! | 9112 §7.1.2 | a trailer line must be a field line (`name: value`) | strict::trailer_without_colon_is_400 |
 //! | 9112 §7.1.1 | a recipient MUST ignore unrecognized chunk extensions | connection::chunked_body_with_extensions_and_trailers_is_decoded |
 //! | 9112 §7.1.2 | trailer fields MUST NOT be merged into the header section (simmer drops them) | rfc9112::trailers_do_not_become_headers |
 //! | 9112 §9.3 | a server MUST read the whole body, or close after responding | forms::an_unread_body_still_arriving_is_read_and_dropped_after_the_response |

@@ -39,6 +39,8 @@ rejects! {
     length_and_chunked_is_400: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" => 400;
     differing_lengths_is_400: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab" => 400;
     signed_length_is_400: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n" => 400;
+    empty_length_is_400: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n" => 400;
+    length_with_empty_element_is_400: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3,\r\n\r\nabc" => 400;
     spaced_length_is_400: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 0\r\n\r\n" => 400;
     hex_length_is_400: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0xA\r\n\r\n" => 400;
     overflowing_length_is_400: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 184467440737095516160\r\n\r\n" => 400;
@@ -54,6 +56,10 @@ rejects! {
     http2_version_is_505: b"GET / HTTP/2.0\r\nHost: a\r\n\r\n" => 505;
     bad_chunk_size_is_400: b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n" => 400;
     chunk_without_crlf_is_400: b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n" => 400;
+    empty_chunk_size_is_400: b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n\r\nhello\r\n0\r\n\r\n" => 400;
+    lf_in_chunk_extension_is_400: b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a\nhello\r\n0\r\n\r\n" => 400;
+    trailer_without_colon_is_400: b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\ngarbage\r\n\r\n" => 400;
+    trailer_with_space_before_colon_is_400: b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX :v\r\n\r\n" => 400;
 }
 
 #[test]
