@@ -10,6 +10,16 @@
 # and is never written); crashes to fuzz/artifacts/<target>/. To keep an input, copy it
 # into fuzz/corpus/<target>/ (crashes as crash-<what>), where the stable tests
 # http/tests/fuzz_corpus.rs and postgres/tests/fuzz_corpus.rs replay it.
+#
+# Keep that corpus small: after adding inputs, let libFuzzer's merge pick the ones that
+# add coverage, and remove from fuzz/corpus/<target> the others (never a crash-* file),
+# so seed-* and crash-* names stay readable. With binaries from `cargo +nightly fuzz
+# build` (fuzz/target/x86_64-unknown-linux-gnu/release/<target>):
+#
+#   mkdir /tmp/min && fuzz/target/x86_64-unknown-linux-gnu/release/chunked \
+#     -merge=1 /tmp/min fuzz/corpus/chunked
+#   for f in fuzz/corpus/chunked/*; do
+#     [ -e "/tmp/min/$(sha1sum < "$f" | cut -c1-40)" ] || git rm -q "$f"; done
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -9,6 +9,8 @@
 #   SERVERS="hello" LOADS="pipelined-plaintext" bash benches/instructions.sh
 #   KEEP=1 bash benches/instructions.sh     # keep the callgrind.out files, for
 #                                           # callgrind_annotate (path printed at the end)
+#   SERVERS=hello SERVER_ARGS="--workers 2" bash benches/instructions.sh
+#                                           # every thread counted: workers, acceptor
 #
 # Each figure is (Ir of a run with the load - Ir of a run without it) / requests wrk
 # reports, so start-up, the readiness probe and shutdown cancel out. Loads: wrk -t1
@@ -24,6 +26,7 @@ DURATION=${DURATION:-5}
 SERVERS=${SERVERS:-"hello hello_hyper hello_raw"}
 LOADS=${LOADS:-"pipelined-plaintext pipelined-json plaintext"}
 ADDR=${ADDR:-127.0.0.1:28090}
+SERVER_ARGS=${SERVER_ARGS:-}
 OUT=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ "${KEEP:-0}" = 1 ] || rm -rf "$OUT"' EXIT
 
@@ -34,8 +37,9 @@ cargo build --profile callgrind --quiet \
 # prints the total instructions and wrk's request count.
 run() {
   local name=$1 tag=$2; shift 2
+  # shellcheck disable=SC2086 # SERVER_ARGS is split into words on purpose
   valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.$name.$tag" \
-    "target/callgrind/examples/$name" --addr "$ADDR" >/dev/null 2>"$OUT/valgrind.log" &
+    "target/callgrind/examples/$name" --addr "$ADDR" $SERVER_ARGS >/dev/null 2>"$OUT/valgrind.log" &
   local pid=$!
   for _ in $(seq 300); do
     kill -0 "$pid" 2>/dev/null || { echo "$name exited (port $ADDR taken?):" >&2; cat "$OUT/valgrind.log" >&2; exit 1; }

@@ -368,3 +368,36 @@ fn the_event_stream_sends_polls_and_wakes() {
     }
     assert!(line.contains("\"missed\":0"), "{line}");
 }
+
+#[test]
+fn stats_show_the_histograms_with_the_block_in_the_loop_delay() {
+    let tour = Tour::start();
+    assert!(tour.get("/block?ms=300").starts_with("HTTP/1.1 200"));
+    let reply = tour.get("/stats");
+    let body = &reply[reply.find("\r\n\r\n").expect("a response") + 4..];
+    let stats: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {reply}"));
+    for name in [
+        "loop_delay",
+        "timer_lateness",
+        "poll_duration",
+        "wake_to_poll",
+    ] {
+        let h = &stats[name];
+        let field = |f: &str| {
+            h[f].as_u64()
+                .unwrap_or_else(|| panic!("{name}.{f} in {stats}"))
+        };
+        assert!(field("p50_us") <= field("p90_us"), "{stats}");
+        assert!(field("p90_us") <= field("p99_us"), "{stats}");
+        assert!(field("p99_us") <= field("max_us"), "{stats}");
+        let _ = field("count");
+    }
+    // The 300 ms the loop was held is one turn's delay (less at most a coarse-clock tick).
+    let delay = &stats["loop_delay"];
+    assert!(delay["count"].as_u64().unwrap() >= 2, "{stats}");
+    assert!(delay["max_us"].as_u64().unwrap() >= 250_000, "{stats}");
+    assert!(
+        stats["poll_duration"]["max_us"].as_u64().unwrap() >= 250_000,
+        "{stats}"
+    );
+}

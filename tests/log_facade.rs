@@ -65,6 +65,14 @@ fn the_slow_poll_warning_goes_to_the_installed_logger() {
     let warning = record_with(&["slow poll", "\"sleeper\""]);
     assert_eq!(warning.0, log::Level::Warn);
     assert_eq!(warning.1, "simmer");
+    // It ends with the loop-delay histogram so far.
+    let histogram = &warning.2[warning
+        .2
+        .find("Loop delay so far: n=")
+        .expect("a histogram")..];
+    for quantile in [" p50=", " p90=", " p99=", " max="] {
+        assert!(histogram.contains(quantile), "{}", warning.2);
+    }
 }
 
 /// Sends one request on a new connection; the status line of the answer.

@@ -28,26 +28,30 @@ pub struct SlowPoll {
 
 impl fmt::Display for SlowPoll {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut who = match (&self.task_name, self.task_id) {
-            (Some(name), id) => format!("task {id} \"{name}\""),
-            (None, 0) => "the block_on future".to_string(),
-            (None, id) => format!("task {id}"),
-        };
+        f.write_str("simmer: slow poll: ")?;
+        match (&self.task_name, self.task_id) {
+            (Some(name), id) => write!(f, "task {id} \"{name}\"")?,
+            (None, 0) => f.write_str("the block_on future")?,
+            (None, id) => write!(f, "task {id}")?,
+        }
         if let Some(detail) = &self.detail {
-            who.push_str(&format!(" ({detail})"));
+            write!(f, " ({detail})")?;
         }
         if let Some(name) = &self.loop_name {
-            who.push_str(&format!(" on {name}"));
+            write!(f, " on {name}")?;
         }
         write!(
             f,
-            "simmer: slow poll: {who} held the loop for at least {} ms in one poll (threshold {} ms); \
+            " held the loop for at least {} ms in one poll (threshold {} ms); \
              no other task, socket or timer ran meanwhile. Move blocking or CPU-heavy work \
-             to simmer::offload(|| ...).await. Loop delay so far: {}",
+             to simmer::offload(|| ...).await.",
             self.held.as_millis() as u64,
             self.threshold.as_millis() as u64,
-            self.loop_delay
-        )
+        )?;
+        if cfg!(feature = "histograms") {
+            write!(f, " Loop delay so far: {}", self.loop_delay)?;
+        }
+        Ok(())
     }
 }
 

@@ -30,31 +30,47 @@
 //! loop, which costs a syscall only when the loop is asleep.
 #![deny(missing_docs)]
 
-// Bottom-up: each module uses only those above it.
+// Bottom-up: each group uses only the groups above it (rustfmt sorts within a group).
+
+// Groundwork: messages, the clock, histograms, the Park trait, JoinError, the budget.
 mod budget;
 mod clock;
-mod config;
-pub mod coop;
 pub mod diag;
 mod error;
-mod executor;
 mod histogram;
+mod park;
+mod wake_source;
+
+// The task: one allocation, generic over its owner.
+mod task;
+
+// Its waker, and the owner's thread-safe half (the remote queue).
+mod shared;
+mod waker;
+
+// The JoinHandle, and what the loop keeps beside its tasks.
+mod config;
 mod join;
 mod live_tasks;
-mod offload;
-mod park;
-mod pool;
-mod shared;
-mod stats;
-mod task;
 #[cfg(feature = "trace")]
 mod trace;
 #[cfg(not(feature = "trace"))]
 #[path = "trace_off.rs"]
 mod trace;
-mod wake_source;
-mod waker;
+
+// The offload thread pool and the ring of recent events.
+mod pool;
 pub mod watch;
+
+// Counters and histograms of every loop.
+mod stats;
+
+// The loop.
+mod executor;
+
+// What tasks call from inside the loop.
+pub mod coop;
+mod offload;
 mod yield_now;
 
 pub use config::{Config, SlowPoll, SlowPollHook};

@@ -1,7 +1,7 @@
 //! The trace recorder without the `trace` feature: `Tracer` and `PoolTrace` are empty
 //! enums, so an `Option<Tracer>` is always `None` and the compiler drops every trace
 //! call and the JSON writer with it. A trace path (`SIMMER_TRACE`) is then ignored, with
-//! a note on stderr.
+//! a note (through the log shim: the `log` facade, else stderr).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,7 +19,8 @@ pub(crate) enum PoolTrace {}
 impl Tracer {
     /// Says that tracing is not built in; never a recorder.
     pub(crate) fn start(path: PathBuf, _loop_name: Option<&str>) -> Option<Tracer> {
-        eprintln!(
+        crate::log_warn!(
+            "simmer",
             "simmer: not tracing to {}: built without the trace feature",
             path.display()
         );

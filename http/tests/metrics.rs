@@ -81,6 +81,11 @@ fn value(samples: &[Value], name: &str, labels: &[(&str, &str)]) -> f64 {
         .map_or(0.0, |s| s["value"].as_f64().unwrap())
 }
 
+/// The figures are summed over every loop alive in the process, so a loop that ends
+/// between two scrapes takes its counts with it: the tests of this file run one at a
+/// time, each server stopped (its loop gone) before the next starts.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn router() -> Router {
     Router::new()
         .get("/items/{id}", |req: Request| async move {
@@ -103,6 +108,7 @@ fn router() -> Router {
 
 #[test]
 fn metrics_parse_as_prometheus_text_and_move_with_requests() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = serve(router);
     let conn = server.connect();
     let mut reader = BufReader::new(conn.try_clone().unwrap());
@@ -230,6 +236,7 @@ fn metrics_parse_as_prometheus_text_and_move_with_requests() {
 
 #[test]
 fn routers_without_metrics_count_nothing() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = serve(|| Router::new().get("/", |_r: Request| async { "hi" }));
     let reply = exchange(
         &server.connect(),
