@@ -5,6 +5,7 @@
 //! more input (or is large). So every request already in the read buffer is answered
 //! before the one `write` that sends the whole batch.
 
+use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use crate::method::{Method, Version};
 use crate::parse::{parse_head, Framing, Head, Parsed};
 use crate::request::{Request, RequestHead};
 use crate::response::Body;
+use crate::router::Started;
 use crate::server::Shared;
 use crate::write::{write_chunk, write_response, Sent, LAST_CHUNK};
 
@@ -95,10 +97,11 @@ pub(crate) async fn serve_connection(
     // The keep-alive timer, pushed back before each idle wait rather than replaced.
     let mut idle = pin!(sleep(shared.config.keep_alive_timeout));
     let mut head = Rc::new(RequestHead::empty());
-    // What a slow poll outside any request reports. Describing each request's poll
-    // leaves the executor holding its head; describing the connection after it hands
-    // the head back, so the next request can reuse it.
-    let between_requests: Rc<dyn std::fmt::Display> = Rc::new(PeerLine(peer));
+    // What a slow poll of this connection reports: its last request, or the peer.
+    let described = Rc::new(ConnDescription {
+        peer,
+        last_request: RefCell::new(None),
+    });
     let mut first = true;
     loop {
         let waiting = Waiting {
@@ -106,7 +109,7 @@ pub(crate) async fn serve_connection(
             first,
             idle: idle.as_mut(),
             head: &mut head,
-            between_requests: &between_requests,
+            described: &described,
         };
         let incoming = next_head(&io, &shared, waiting, &mut out).await;
         if out.capacity() == 0 {
@@ -114,7 +117,8 @@ pub(crate) async fn serve_connection(
         }
         let next = match incoming {
             Incoming::Request(framing) => {
-                handle(&io, &shared, framing, Rc::clone(&head), &mut out).await
+                let head = Rc::clone(&head);
+                handle(&io, &shared, framing, head, &described, &mut out).await
             }
             Incoming::Reject(error) => {
                 // Answered in the router's error style (JSON detail, or plain text).
@@ -158,12 +162,22 @@ pub(crate) async fn serve_connection(
     }
 }
 
-/// `connection from 127.0.0.1:5000`, for slow polls between requests.
-struct PeerLine(SocketAddr);
+/// What a slow poll of the connection reports: `GET /path?query`, the last request
+/// it started, or `connection from 127.0.0.1:5000` before the first. The executor
+/// holds it (not the head itself) while a request runs, so handing the head back for
+/// reuse is a `take` here, not a second call into the executor.
+struct ConnDescription {
+    peer: SocketAddr,
+    /// Set when a request starts, taken back when the next one's bytes are here.
+    last_request: RefCell<Option<Rc<RequestHead>>>,
+}
 
-impl std::fmt::Display for PeerLine {
+impl std::fmt::Display for ConnDescription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "connection from {}", self.0)
+        match &*self.last_request.borrow() {
+            Some(head) => head.fmt(f),
+            None => write!(f, "connection from {}", self.peer),
+        }
     }
 }
 
@@ -197,24 +211,17 @@ struct Waiting<'a> {
     idle: Pin<&'a mut Sleep>,
     /// The connection's request head, refilled for each request.
     head: &'a mut Rc<RequestHead>,
-    /// What slow polls report between requests.
-    between_requests: &'a Rc<dyn std::fmt::Display>,
+    /// What slow polls report.
+    described: &'a ConnDescription,
 }
 
 /// The connection's head, writable: the last request's is reused (its allocations
 /// too) unless something (a task the handler spawned, say) still holds it. Reusing it
 /// saved two allocations per request, about 300 instructions (callgrind).
-fn reusable<'h>(
-    head: &'h mut Rc<RequestHead>,
-    between_requests: &Rc<dyn std::fmt::Display>,
-) -> &'h mut RequestHead {
-    if Rc::get_mut(head).is_none() {
-        // The executor still holds the last request's head as the description of the
-        // poll (for slow-poll warnings); describe the connection instead. Done only
-        // when the next request's bytes are here, so a slow request that ends a poll
-        // is still the one named.
-        simmer_executor::describe_current_poll(Rc::clone(between_requests));
-    }
+fn reusable<'h>(head: &'h mut Rc<RequestHead>, described: &ConnDescription) -> &'h mut RequestHead {
+    // The description held the last request's head, so that a slow request that
+    // ended a poll is still the one named; the next request's bytes are here now.
+    described.last_request.take();
     if Rc::get_mut(head).is_none() {
         *head = Rc::new(RequestHead::empty());
     }
@@ -240,7 +247,7 @@ async fn next_head(
             if unread.is_empty() {
                 return (0, None);
             }
-            let writable = reusable(waiting.head, waiting.between_requests);
+            let writable = reusable(waiting.head, waiting.described);
             match parse_head(unread, &limits, &mut writable.headers) {
                 Parsed::Complete(head) => {
                     let len = head.len;
@@ -331,6 +338,7 @@ async fn handle(
     shared: &Shared,
     request: RequestFraming,
     head: Rc<RequestHead>,
+    described: &Rc<ConnDescription>,
     out: &mut Vec<u8>,
 ) -> Next {
     let config = &shared.config;
@@ -350,27 +358,34 @@ async fn handle(
         return Next::Close;
     }
     let body = BodyReader::new(Some(Rc::clone(io)), config.max_body_bytes);
-    let shared_head = Rc::clone(&head);
-    let detail: Rc<dyn std::fmt::Display> = Rc::clone(&head) as Rc<RequestHead>;
-    let req = Request::new(head, body, Rc::clone(&shared.app.state));
-    let handled = Described {
-        detail,
-        future: pin!(shared.app.handle(req)),
-    };
-    let mut response = match CatchPanic(handled).await {
-        Ok(response) => response,
-        Err(message) => {
-            simmer_executor::log_error!(
-                "simmer_http",
-                "simmer-http: handler for {} (from {}) panicked: {message}",
-                shared_head,
-                io.peer
-            );
-            shared
-                .app
-                .error_response(HttpError::new(500, "Internal Server Error"))
+    let req = Request::new(Rc::clone(&head), body, Rc::clone(&shared.app.state));
+    let mut response = match shared.app.start(req) {
+        Started::Answered(response) => response,
+        Started::Running { future, plain } => {
+            described.last_request.replace(Some(Rc::clone(&head)));
+            let detail: Rc<dyn std::fmt::Display> = Rc::clone(described) as Rc<ConnDescription>;
+            let running = Described {
+                detail,
+                future: pin!(future),
+            };
+            match CatchPanic(running).await {
+                Ok(response) if plain => shared.app.finish(response, &head),
+                Ok(response) => response,
+                Err(message) => {
+                    simmer_executor::log_error!(
+                        "simmer_http",
+                        "simmer-http: handler for {} (from {}) panicked: {message}",
+                        head,
+                        io.peer
+                    );
+                    shared
+                        .app
+                        .error_response(HttpError::new(500, "Internal Server Error"))
+                }
+            }
         }
     };
+    drop(head);
     // The body the handler left unread is skipped (its framing checked) before the
     // response is committed, as far as it is buffered; the rest after the response.
     let mut discard_after = None;

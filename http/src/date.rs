@@ -5,25 +5,35 @@ use std::cell::RefCell;
 /// `Sun, 06 Nov 1994 08:49:37 GMT` is 29 bytes.
 const DATE_LEN: usize = 29;
 
+/// What every response's head carries after its status line, and the date in it.
+const LINES_BEFORE: &[u8] = b"Server: simmer\r\nDate: ";
+const LINES_LEN: usize = LINES_BEFORE.len() + DATE_LEN + 2;
+/// Where the date starts in the lines.
+const DATE_AT: usize = LINES_BEFORE.len();
+
 struct Cached {
     second: u64,
-    text: [u8; DATE_LEN],
+    /// `Server: simmer\r\nDate: <IMF-fixdate>\r\n`, appended in one copy.
+    lines: [u8; LINES_LEN],
 }
 
 thread_local! {
-    static CACHE: RefCell<Cached> = const { RefCell::new(Cached { second: u64::MAX, text: [0; DATE_LEN] }) };
+    static CACHE: RefCell<Cached> = const { RefCell::new(Cached { second: u64::MAX, lines: [0; LINES_LEN] }) };
 }
 
-/// Appends the current IMF-fixdate (RFC 9110 §5.6.7).
-pub(crate) fn write_now(out: &mut Vec<u8>) {
+/// Appends the `Server` and `Date` header lines, the date being the current
+/// IMF-fixdate (RFC 9110 §5.6.7).
+pub(crate) fn write_server_and_date(out: &mut Vec<u8>) {
     let second = unix_seconds();
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.second != second {
-            cache.text = format_date(second);
+            cache.lines[..DATE_AT].copy_from_slice(LINES_BEFORE);
+            cache.lines[DATE_AT..DATE_AT + DATE_LEN].copy_from_slice(&format_date(second));
+            cache.lines[DATE_AT + DATE_LEN..].copy_from_slice(b"\r\n");
             cache.second = second;
         }
-        out.extend_from_slice(&cache.text);
+        out.extend_from_slice(&cache.lines);
     });
 }
 

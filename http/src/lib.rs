@@ -49,6 +49,7 @@ mod handler_sync;
 pub mod health;
 #[cfg(feature = "workers")]
 mod inbox;
+mod inline_future;
 mod inline_vec;
 mod listen;
 #[cfg(feature = "live")]

@@ -5,7 +5,7 @@ use crate::date;
 use crate::method::Version;
 use std::borrow::Cow;
 
-use crate::response::{Body, HeaderText, Response};
+use crate::response::{Body, HeaderText, Response, JSON, TEXT};
 use crate::status::StatusCode;
 
 /// How the body that follows the head is framed.
@@ -31,11 +31,9 @@ pub(crate) struct Framing {
 pub(crate) fn write_response(out: &mut Vec<u8>, response: &Response, how: Framing) -> Sent {
     out.reserve(192 + response.body.len().unwrap_or(0));
     write_status_line(out, response.status);
-    out.extend_from_slice(b"Server: simmer\r\nDate: ");
-    date::write_now(out);
-    out.extend_from_slice(b"\r\n");
+    date::write_server_and_date(out);
     if let Some(content_type) = &response.content_type {
-        write_header(out, &Cow::Borrowed("Content-Type"), content_type);
+        write_content_type(out, content_type);
     }
     for (name, value) in &response.headers {
         write_header(out, name, value);
@@ -79,6 +77,19 @@ pub(crate) fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
     out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
+}
+
+/// Writes the `Content-Type` line: the common ones from constant lines (one copy
+/// instead of four).
+fn write_content_type(out: &mut Vec<u8>, value: &HeaderText) {
+    let is = |known: &str| matches!(value, Cow::Borrowed(v) if std::ptr::eq(*v, known));
+    if is(TEXT) {
+        out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
+    } else if is(JSON) {
+        out.extend_from_slice(b"Content-Type: application/json\r\n");
+    } else {
+        write_header(out, &Cow::Borrowed("Content-Type"), value);
+    }
 }
 
 /// Writes one header line. Text built at run time (`Cow::Owned`) is checked for CR,
