@@ -1,6 +1,8 @@
 //! The loop-delay, timer-lateness, poll and wake-to-poll histograms, the live task
 //! list and the process-wide sum, on a real runtime with real timers.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use simmer::time::sleep;
@@ -10,22 +12,32 @@ use simmer::Runtime;
 /// poll-time histogram, and as lateness of the timer that was due meanwhile.
 #[test]
 fn a_blocking_poll_shows_in_loop_delay_and_timer_lateness() {
-    let rt = Runtime::builder().no_slow_poll_warnings().build().unwrap();
-    let before = rt.stats();
-    assert_eq!(before.loop_delay.count(), 0);
-    rt.block_on(async {
-        let timer = simmer::spawn_named("timer", async {
-            sleep(Duration::from_millis(5)).await;
-        });
-        // Polled after the timer task has set its timer, and after one loop turn, so
-        // the timer comes due during the block however late this thread gets to run.
-        let blocker = simmer::spawn_named("blocker", async {
-            simmer::yield_now().await;
-            std::thread::sleep(Duration::from_millis(80)); // holds the loop
-        });
-        blocker.await.unwrap();
-        timer.await.unwrap();
-    });
+    // The timer must come due while the loop is blocked. If this thread is descheduled
+    // for longer than 5 ms between setting the timer and starting the block, the timer
+    // fires first; the timer task sees that (the block had not begun) and the run is
+    // repeated on a fresh runtime rather than judged.
+    let rt = (0..20)
+        .find_map(|_| {
+            let rt = Runtime::builder().no_slow_poll_warnings().build().unwrap();
+            assert_eq!(rt.stats().loop_delay.count(), 0);
+            let fired_during_block = rt.block_on(async {
+                let block_began = Rc::new(Cell::new(false));
+                let seen_by_timer = block_began.clone();
+                let timer = simmer::spawn_named("timer", async move {
+                    sleep(Duration::from_millis(5)).await;
+                    seen_by_timer.get()
+                });
+                let blocker = simmer::spawn_named("blocker", async move {
+                    simmer::yield_now().await;
+                    block_began.set(true);
+                    std::thread::sleep(Duration::from_millis(80)); // holds the loop
+                });
+                blocker.await.unwrap();
+                timer.await.unwrap()
+            });
+            fired_during_block.then_some(rt)
+        })
+        .expect("in 20 runs the 5 ms timer never came due during the 80 ms block");
     let s = rt.stats();
     assert!(s.loop_delay.count() >= 2, "{:?}", s.loop_delay);
     // The coarse clock reads at most one tick (≤ 4 ms) short.
