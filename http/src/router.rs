@@ -354,7 +354,7 @@ impl App {
     /// about 500 instructions in all, callgrind). With layers or counters the whole
     /// chain runs as one future, as [`App::handle`] does.
     pub(crate) fn start(self: &Rc<Self>, mut req: Request) -> Started {
-        if !self.middleware.is_empty() || self.metrics.is_some() {
+        if self.has_layers() {
             let app = Rc::clone(self);
             let chain = async move { app.handle(req).await };
             return Started::Running {
@@ -401,6 +401,16 @@ impl App {
             ),
             None => Box::pin(Rc::clone(self).endpoint(req, true)),
         }
+    }
+
+    /// Whether anything wraps the handlers: middleware, or (with the `metrics` feature)
+    /// per-route counters.
+    fn has_layers(&self) -> bool {
+        #[cfg(feature = "metrics")]
+        let counted = self.metrics.is_some();
+        #[cfg(not(feature = "metrics"))]
+        let counted = false;
+        !self.middleware.is_empty() || counted
     }
 
     #[cfg(not(feature = "metrics"))]
