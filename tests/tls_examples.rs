@@ -2,9 +2,12 @@
 //! `hello_tls_tokio` (tokio + tokio-rustls + hyper, tokio-tungstenite), each answering
 //! `/plaintext` over HTTPS and echoing over a WebSocket, fetched with simmer's client.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+
+#[path = "support/cert.rs"]
+mod cert;
 
 use simmer::http::client::Client;
 use simmer::http::ws::Message;
@@ -42,33 +45,9 @@ fn start(name: &str, args: &[&str]) -> Running {
     Running(child, port)
 }
 
-/// A self-signed certificate for `localhost`, by the openssl command; `None` (and
-/// SKIPPED) without it.
+/// The shared test certificate, as the path strings the examples take.
 fn certificate(dir: &std::path::Path) -> Option<(String, String)> {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
-        .args([
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-        ])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status();
-    if !matches!(made, Ok(status) if status.success()) {
-        if std::env::var_os("CI").is_some() {
-            panic!("openssl is not installed (CI must install it: see .ci/run)");
-        }
-        let _ = writeln!(std::io::stderr(), "SKIPPED: openssl is not installed");
-        return None;
-    }
+    let (cert, key) = cert::self_signed_localhost(dir)?;
     let path = |p: PathBuf| p.to_str().unwrap().to_string();
     Some((path(cert), path(key)))
 }

@@ -3,6 +3,9 @@
 //! are in its DOM; curl and Python's `websockets` talk to the tour over TLS with a
 //! certificate the openssl command made for this run.
 
+#[path = "support/cert.rs"]
+mod cert;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -133,26 +136,9 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 fn the_tour_serves_https_and_wss_with_the_files_it_is_given() {
     let dir = std::env::temp_dir().join(format!("simmer-tour-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
-        .args([
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-        ])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status();
-    if !matches!(made, Ok(status) if status.success()) && skip("openssl is not installed") {
+    let Some((cert, key)) = cert::self_signed_localhost(&dir) else {
         return;
-    }
+    };
     let tour = Tour::start(
         "tls",
         &[Path::new("--tls-cert"), &cert, Path::new("--tls-key"), &key],
