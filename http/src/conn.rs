@@ -5,17 +5,14 @@
 //! more input (or is large). So every request already in the read buffer is answered
 //! before the one `write` that sends the whole batch.
 
-use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::io;
-use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::rc::Rc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use simmer_executor::coop;
-use simmer_reactor::net::TcpStream;
 use simmer_reactor::time::{sleep, timeout, Readable, Sleep};
 
 use crate::body::{skip_buffered, too_large, BodyReader};
@@ -24,8 +21,9 @@ use crate::error::HttpError;
 use crate::handler::{CatchPanic, Described};
 use crate::method::{Method, Version};
 use crate::parse::{parse_head, Framing, Head, Parsed};
+use crate::pooled::Pooled;
 use crate::request::{Request, RequestHead};
-use crate::response::Body;
+use crate::response::{Body, Response};
 use crate::router::Started;
 use crate::server::Shared;
 use crate::write::{write_chunk, write_response, Sent, LAST_CHUNK};
@@ -69,73 +67,109 @@ impl RequestFraming {
 
 /// What waiting for a head produced.
 enum Incoming {
-    /// The head is in `Waiting::head`.
+    /// The head is in the connection's `RequestHead`.
     Request(RequestFraming),
+    /// Every response is written and nothing more is buffered: the connection is idle.
+    Idle,
     Close,
     Reject(HttpError),
 }
 
-/// Serves one connection until it closes; `slot` is its entry in the server.
-pub(crate) async fn serve_connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    shared: Rc<Shared>,
-    slot: usize,
-) {
-    let _slot = SlotGuard {
-        shared: &shared,
-        slot,
-    };
-    let _ = stream.set_nodelay(true); // responses are written whole; don't delay them
-    let Some(stream) = crate::transport::accepted(stream, &shared.config).await else {
-        return; // a TLS handshake failed
-    };
-    let io = Rc::new(ConnIo::new(stream, peer, shared.config.body_read_timeout));
-    // Taken from the thread's pool when a response is written, given back when the
-    // connection goes idle (see `conn_io::pool`).
-    let mut out = Vec::new();
-    // The keep-alive timer, pushed back before each idle wait rather than replaced.
-    let mut idle = pin!(sleep(shared.config.keep_alive_timeout));
-    let mut head = Rc::new(RequestHead::empty());
-    // What a slow poll of this connection reports: its last request, or the peer.
-    let described = Rc::new(ConnDescription {
-        peer,
-        last_request: RefCell::new(None),
-    });
-    let mut first = true;
-    loop {
-        let waiting = Waiting {
-            slot,
-            first,
-            idle: idle.as_mut(),
-            head: &mut head,
-            described: &described,
-        };
-        let incoming = next_head(&io, &shared, waiting, &mut out).await;
-        if out.capacity() == 0 {
-            out = pool::take_output();
+/// How a busy spell of a connection ended.
+enum Served {
+    /// Everything buffered was answered; wait for the next request.
+    Idle,
+    /// The connection is done.
+    Closed,
+    /// A WebSocket took the connection over: run this with it.
+    #[cfg(feature = "ws")]
+    Upgraded(crate::conn_io::Upgrade),
+}
+
+/// Serves one connection until it closes; `slot` holds its entry in the server.
+///
+/// The connection alternates between two states. Idle, it waits for bytes in this
+/// small future and holds no buffer, no head and no handler state: an idle keep-alive
+/// connection costs its task and its socket. Once bytes arrive, `serve_requests` runs
+/// in a block from the thread's pool (see `pooled`) until everything buffered has been
+/// answered and written.
+// An `async` block rather than an `async fn`: its captures are used in place, where an
+// `async fn` would keep its arguments and its copies of them, and every idle connection
+// would carry both.
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn serve_connection(io: Rc<ConnIo>, slot: SlotGuard) -> impl Future<Output = ()> {
+    async move {
+        let shared = &*slot.shared;
+        // The keep-alive timer, pushed back before each idle wait rather than replaced.
+        let mut idle = pin!(sleep(shared.config.keep_alive_timeout));
+        let mut first = true;
+        loop {
+            if !first {
+                // Idle keep-alive connection: close on the idle timeout or on shutdown.
+                let mut armed = false;
+                let read = poll_fn(|cx| poll_idle(&io, &slot, idle.as_mut(), &mut armed, cx));
+                match read.await {
+                    Some(Ok(n)) if n > 0 => {}
+                    _ => return,
+                }
+            }
+            match Pooled::new(|| serve_requests(&io, shared, first)).await {
+                Served::Idle => first = false,
+                Served::Closed => return,
+                #[cfg(feature = "ws")]
+                Served::Upgraded(upgrade) => return upgrade(io).await,
+            }
         }
+    }
+}
+
+/// A TLS connection: the handshake (within the handshake timeout), then the same loop.
+#[cfg(feature = "tls")]
+pub(crate) async fn serve_tls_connection(
+    tcp: simmer_reactor::net::TcpStream,
+    peer: std::net::SocketAddr,
+    tls: &crate::tls::ServerTls,
+    slot: SlotGuard,
+) {
+    let limit = slot.shared.config.tls_handshake_timeout;
+    let Some(stream) = crate::tls::accept::accept(tcp, tls, limit).await else {
+        return; // the handshake failed; the guard frees the slot
+    };
+    let body_read_timeout = slot.shared.config.body_read_timeout;
+    let io = Rc::new(ConnIo::new(stream, peer, body_read_timeout));
+    serve_connection(io, slot).await
+}
+
+/// Answers requests while bytes are buffered (on a new connection: waits for the first
+/// head), until the connection goes idle or closes.
+async fn serve_requests(io: &Rc<ConnIo>, shared: &Shared, mut first: bool) -> Served {
+    // Taken from the thread's pool now that bytes are here, given back when the
+    // connection goes idle (see `conn_io::pool`).
+    let mut serving = pool::take_serving();
+    let pool::Serving { head, out } = &mut serving;
+    let served = loop {
+        let incoming = next_head(io, shared, first, head, out).await;
         let next = match incoming {
             Incoming::Request(framing) => {
-                let head = Rc::clone(&head);
-                handle(&io, &shared, framing, head, &described, &mut out).await
+                let head = Rc::clone(head);
+                handle(io, shared, framing, head, out).await
             }
             Incoming::Reject(error) => {
                 // Answered in the router's error style (JSON detail, or plain text).
                 let response = shared.app.error_response(error);
-                write_response(&mut out, &response, closing());
+                write_response(out, &response, closing());
                 Next::CloseAfterDraining
             }
+            Incoming::Idle => break Served::Idle,
             Incoming::Close => Next::Close,
         };
         #[cfg(feature = "ws")]
         if let Some(upgrade) = io.upgrade.take() {
             // A WebSocket took the connection: send the 101, then hand over.
-            if flush(&io, &shared, &mut out).await.is_ok() {
-                pool::give_output(out);
-                upgrade(Rc::clone(&io)).await;
+            if flush(io, shared, out).await.is_ok() {
+                break Served::Upgraded(upgrade);
             }
-            return;
+            break Served::Closed;
         }
         first = false;
         // Background tasks the handler scheduled start once its response is written.
@@ -143,51 +177,33 @@ pub(crate) async fn serve_connection(
         match next {
             Next::KeepGoing if out.len() < FLUSH_THRESHOLD && !tasks_wait => continue,
             Next::KeepGoing => {
-                let written = flush(&io, &shared, &mut out).await;
-                start_background(&io, &head);
+                let written = flush(io, shared, out).await;
+                start_background(io, head);
                 if written.is_err() {
-                    return;
+                    break Served::Closed;
                 }
             }
             Next::Close | Next::CloseAfterDraining => {
-                let written = flush(&io, &shared, &mut out).await;
-                start_background(&io, &head);
+                let written = flush(io, shared, out).await;
+                start_background(io, head);
                 if written.is_ok() && next == Next::CloseAfterDraining {
-                    linger(&io).await;
+                    linger(io).await;
                 }
-                pool::give_output(out);
-                return;
+                break Served::Closed;
             }
         }
-    }
+    };
+    pool::give_serving(io, serving);
+    served
 }
 
-/// What a slow poll of the connection reports: `GET /path?query`, the last request
-/// it started, or `connection from 127.0.0.1:5000` before the first. The executor
-/// holds it (not the head itself) while a request runs, so handing the head back for
-/// reuse is a `take` here, not a second call into the executor.
-struct ConnDescription {
-    peer: SocketAddr,
-    /// Set when a request starts, taken back when the next one's bytes are here.
-    last_request: RefCell<Option<Rc<RequestHead>>>,
+/// A connection's entry in the server, freed however the task ends.
+pub(crate) struct SlotGuard {
+    pub(crate) shared: Rc<Shared>,
+    pub(crate) slot: usize,
 }
 
-impl std::fmt::Display for ConnDescription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &*self.last_request.borrow() {
-            Some(head) => head.fmt(f),
-            None => write!(f, "connection from {}", self.peer),
-        }
-    }
-}
-
-/// Frees the connection's slot in the server however the task ends.
-struct SlotGuard<'a> {
-    shared: &'a Shared,
-    slot: usize,
-}
-
-impl Drop for SlotGuard<'_> {
+impl Drop for SlotGuard {
     fn drop(&mut self) {
         self.shared.close_slot(self.slot);
     }
@@ -201,38 +217,28 @@ fn closing() -> crate::write::Framing {
     }
 }
 
-/// What `next_head` needs to know about the connection's wait.
-struct Waiting<'a> {
-    /// The connection's entry in the server.
-    slot: usize,
-    /// No request has come yet.
-    first: bool,
-    /// The keep-alive timer.
-    idle: Pin<&'a mut Sleep>,
-    /// The connection's request head, refilled for each request.
-    head: &'a mut Rc<RequestHead>,
-    /// What slow polls report.
-    described: &'a ConnDescription,
-}
-
 /// The connection's head, writable: the last request's is reused (its allocations
 /// too) unless something (a task the handler spawned, say) still holds it. Reusing it
 /// saved two allocations per request, about 300 instructions (callgrind).
-fn reusable<'h>(head: &'h mut Rc<RequestHead>, described: &ConnDescription) -> &'h mut RequestHead {
-    // The description held the last request's head, so that a slow request that
-    // ended a poll is still the one named; the next request's bytes are here now.
-    described.last_request.take();
+fn reusable<'h>(head: &'h mut Rc<RequestHead>, io: &ConnIo) -> &'h mut RequestHead {
+    // The connection's description held the last request's head, so that a slow
+    // request that ended a poll is still the one named; the next request's bytes are
+    // here now.
+    io.last_request.take();
     if Rc::get_mut(head).is_none() {
         *head = Rc::new(RequestHead::empty());
     }
     Rc::get_mut(head).expect("just made unique")
 }
 
-/// Waits for the next complete head, flushing finished responses before any wait.
+/// Waits for the next complete head, flushing finished responses before any wait;
+/// `Idle` once nothing is buffered and every response is written (a new connection,
+/// `first`, waits for its first head instead).
 async fn next_head(
     io: &ConnIo,
     shared: &Shared,
-    mut waiting: Waiting<'_>,
+    first: bool,
+    head: &mut Rc<RequestHead>,
     out: &mut Vec<u8>,
 ) -> Incoming {
     let config = &shared.config;
@@ -241,18 +247,18 @@ async fn next_head(
     // When the head started arriving; read from the clock only if the loop has to wait
     // in the middle of a head (a head that arrives in one read costs no clock read).
     let mut first_byte_at: Option<Instant> = None;
-    let mut receiving = io.buffered() > 0 || waiting.first;
+    let mut receiving = io.buffered() > 0 || first;
     loop {
         let parsed = io.with_unread(|unread| {
             if unread.is_empty() {
                 return (0, None);
             }
-            let writable = reusable(waiting.head, waiting.described);
+            let writable = reusable(head, io);
             match parse_head(unread, &limits, &mut writable.headers) {
-                Parsed::Complete(head) => {
-                    let len = head.len;
-                    let framing = RequestFraming::of(&head);
-                    writable.fill(head, &unread[..len]);
+                Parsed::Complete(parsed) => {
+                    let len = parsed.len;
+                    let framing = RequestFraming::of(&parsed);
+                    writable.fill(parsed, &unread[..len]);
                     (len, Some(Incoming::Request(framing)))
                 }
                 Parsed::Invalid(e) => (0, Some(Incoming::Reject(e))),
@@ -268,32 +274,24 @@ async fn next_head(
         if !out.is_empty() && flush(io, shared, out).await.is_err() {
             return Incoming::Close;
         }
-        let read = if !receiving {
-            // Idle keep-alive connection: close on the idle timeout or on shutdown.
-            // It holds no output buffer meanwhile (nor a read buffer: `read_idle`).
-            pool::give_output(std::mem::take(out));
-            let idle = waiting.idle.as_mut();
-            match read_while_idle(io, shared, waiting.slot, idle).await {
-                Some(read) => read,
-                None => return Incoming::Close,
-            }
-        } else {
-            // A request is (or, on a new connection, should be) on its way: the
-            // header timeout runs from its first byte (or from the accept).
-            let started = *first_byte_at.get_or_insert_with(Instant::now);
-            let left = config.header_read_timeout.saturating_sub(started.elapsed());
-            match timeout(left, io.read_more(max_buffer)).await {
-                Ok(read) => read,
-                Err(_) if io.buffered() == 0 => return Incoming::Close,
-                Err(_) => {
-                    return Incoming::Reject(HttpError::new(
-                        408,
-                        format!(
-                            "request header not received within {}",
-                            Readable(config.header_read_timeout)
-                        ),
-                    ))
-                }
+        if !receiving {
+            return Incoming::Idle;
+        }
+        // A request is (or, on a new connection, should be) on its way: the header
+        // timeout runs from its first byte (or from the accept).
+        let started = *first_byte_at.get_or_insert_with(Instant::now);
+        let left = config.header_read_timeout.saturating_sub(started.elapsed());
+        let read = match timeout(left, io.read_more(max_buffer)).await {
+            Ok(read) => read,
+            Err(_) if io.buffered() == 0 => return Incoming::Close,
+            Err(_) => {
+                return Incoming::Reject(HttpError::new(
+                    408,
+                    format!(
+                        "request header not received within {}",
+                        Readable(config.header_read_timeout)
+                    ),
+                ))
             }
         };
         match read {
@@ -303,33 +301,31 @@ async fn next_head(
     }
 }
 
-/// Reads more of an idle keep-alive connection; `None` once the keep-alive timeout
-/// passes or shutdown begins. The timer is pushed back only when the read has to wait,
-/// so bytes already waiting cost no clock read and no timer work.
-async fn read_while_idle(
+/// Polls an idle keep-alive connection for more bytes; `None` once the keep-alive
+/// timeout passes or shutdown begins. The timer is pushed back (`armed`) only when the
+/// read has to wait, so bytes already waiting cost no clock read and no timer work. It
+/// holds no read buffer while it waits (`poll_read_idle`). A plain function polled by
+/// `poll_fn`, so the wait adds only a few references to every idle connection's task.
+fn poll_idle(
     io: &ConnIo,
-    shared: &Shared,
-    slot: usize,
+    slot: &SlotGuard,
     mut idle: Pin<&mut Sleep>,
-) -> Option<io::Result<usize>> {
-    let mut read = pin!(io.read_idle());
-    let mut draining = pin!(shared.draining(slot));
-    let mut armed = false;
-    poll_fn(|cx| {
-        if let Poll::Ready(read) = read.as_mut().poll(cx) {
-            return Poll::Ready(Some(read));
-        }
-        if !armed {
-            idle.as_mut()
-                .reset(Instant::now() + shared.config.keep_alive_timeout);
-            armed = true;
-        }
-        if idle.as_mut().poll(cx).is_ready() || draining.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    })
-    .await
+    armed: &mut bool,
+    cx: &mut Context<'_>,
+) -> Poll<Option<io::Result<usize>>> {
+    let shared = &slot.shared;
+    if let Poll::Ready(read) = io.poll_read_idle(cx) {
+        return Poll::Ready(Some(read));
+    }
+    if !*armed {
+        idle.as_mut()
+            .reset(Instant::now() + shared.config.keep_alive_timeout);
+        *armed = true;
+    }
+    if idle.as_mut().poll(cx).is_ready() || shared.poll_draining(slot.slot, cx).is_ready() {
+        return Poll::Ready(None);
+    }
+    Poll::Pending
 }
 
 /// Runs one request through the app and appends its response to `out`.
@@ -338,7 +334,6 @@ async fn handle(
     shared: &Shared,
     request: RequestFraming,
     head: Rc<RequestHead>,
-    described: &Rc<ConnDescription>,
     out: &mut Vec<u8>,
 ) -> Next {
     let config = &shared.config;
@@ -359,15 +354,23 @@ async fn handle(
     }
     let body = BodyReader::new(Some(Rc::clone(io)), config.max_body_bytes);
     let req = Request::new(Rc::clone(&head), body, Rc::clone(&shared.app.state));
-    let mut response = match shared.app.start(req) {
-        Started::Answered(response) => response,
+    // Pinned where routing wrote it: moving the handler's future out of `Started`
+    // first would copy it whole (it is a few hundred bytes, see `inline_future`).
+    let mut started = pin!(shared.app.start(req));
+    // SAFETY: `started` is never moved again; the future inside is used only pinned
+    // (as `running.future`) and dropped in place with `started`.
+    let started = unsafe { started.as_mut().get_unchecked_mut() };
+    let mut response = match started {
+        Started::Answered(response) => {
+            std::mem::replace(response, Response::new(crate::status::StatusCode(200)))
+        }
         Started::Running { future, plain } => {
-            described.last_request.replace(Some(Rc::clone(&head)));
-            let detail: Rc<dyn std::fmt::Display> = Rc::clone(described) as Rc<ConnDescription>;
-            let running = Described {
-                detail,
-                future: pin!(future),
-            };
+            let plain = *plain;
+            io.last_request.replace(Some(Rc::clone(&head)));
+            let detail: Rc<dyn std::fmt::Display> = Rc::clone(io) as Rc<ConnIo>;
+            // SAFETY: see `started` above: the future stays where it is until dropped.
+            let future = unsafe { Pin::new_unchecked(future) };
+            let running = Described { detail, future };
             match CatchPanic(running).await {
                 Ok(response) if plain => shared.app.finish(response, &head),
                 Ok(response) => response,
@@ -540,7 +543,9 @@ async fn flush(io: &ConnIo, shared: &Shared, out: &mut Vec<u8>) -> Result<(), ()
 async fn linger(io: &ConnIo) {
     let _ = io.stream.shutdown(std::net::Shutdown::Write);
     let mut discarded = 0;
-    let mut scratch = [0u8; 4096];
+    // On the heap, not in the connection's future: that would make every
+    // connection's task this much larger for as long as it lives.
+    let mut scratch = pool::take_input();
     let drain = async {
         while discarded < LINGER_BYTES {
             match io.stream.read(&mut scratch).await {
@@ -550,4 +555,5 @@ async fn linger(io: &ConnIo) {
         }
     };
     let _ = timeout(std::time::Duration::from_secs(1), drain).await;
+    pool::give_input(scratch);
 }

@@ -5,11 +5,13 @@
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
 use std::io;
-use std::task::Poll;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::background::BackgroundSlot;
 use crate::parse::Framing;
+use crate::request::RequestHead;
 use crate::transport::Transport;
 
 /// Initial read buffer; it grows (up to the header limit) only for large heads.
@@ -34,6 +36,26 @@ pub(crate) struct ConnIo {
     /// the connection loop stops speaking HTTP and runs this instead.
     #[cfg(feature = "ws")]
     pub(crate) upgrade: Cell<Option<Upgrade>>,
+    /// The server's last request on this connection, set when it starts and taken back
+    /// when the next one's bytes are here: what a slow poll reports (see `Display`).
+    pub(crate) last_request: RefCell<Option<Rc<RequestHead>>>,
+}
+
+/// What a slow poll of a server connection reports: `GET /path?query`, the last
+/// request it started, or `connection from 127.0.0.1:5000` before the first. The
+/// executor holds the connection (not the head itself) while a request runs, so handing
+/// the head back for reuse is a `take` of `last_request`, not a call into the executor
+/// (and the head of a connection that just went idle is still found: `pool::Recent`).
+impl std::fmt::Display for ConnIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(head) = &*self.last_request.borrow() {
+            return head.fmt(f);
+        }
+        match pool::recent_request(self) {
+            Some(head) => head.fmt(f),
+            None => write!(f, "connection from {}", self.peer),
+        }
+    }
 }
 
 /// What an upgraded connection runs: it gets the connection, leftover bytes included.
@@ -107,6 +129,7 @@ impl ConnIo {
             background: BackgroundSlot::default(),
             #[cfg(feature = "ws")]
             upgrade: Cell::new(None),
+            last_request: RefCell::new(None),
         }
     }
 
@@ -136,25 +159,22 @@ impl ConnIo {
         input.end - input.start
     }
 
-    /// Waits for the first bytes of an idle connection (nothing buffered). The read
+    /// Polls for the first bytes of an idle connection (nothing buffered). The read
     /// buffer is taken from the thread's pool for the read and given back if nothing
     /// came, so an idle connection holds no buffer (as nginx does).
-    pub(crate) async fn read_idle(&self) -> io::Result<usize> {
-        poll_fn(|cx| {
-            let mut input = self.input.borrow_mut();
-            debug_assert_eq!(input.end, 0, "read_idle with bytes buffered");
-            if input.bytes.is_empty() {
-                input.bytes = pool::take_input();
-            }
-            let result = self.stream.poll_read(cx, &mut input.bytes[..]);
-            match result {
-                Poll::Ready(Ok(n)) => input.end = n,
-                Poll::Pending => pool::give_input(std::mem::take(&mut input.bytes)),
-                Poll::Ready(Err(_)) => {}
-            }
-            result
-        })
-        .await
+    pub(crate) fn poll_read_idle(&self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut input = self.input.borrow_mut();
+        debug_assert_eq!(input.end, 0, "read_idle with bytes buffered");
+        if input.bytes.is_empty() {
+            input.bytes = pool::take_input();
+        }
+        let result = self.stream.poll_read(cx, &mut input.bytes[..]);
+        match result {
+            Poll::Ready(Ok(n)) => input.end = n,
+            Poll::Pending => pool::give_input(std::mem::take(&mut input.bytes)),
+            Poll::Ready(Err(_)) => {}
+        }
+        result
     }
 
     /// Reads more bytes from the socket into the buffer, making room up to `max_buffer`
@@ -199,12 +219,15 @@ impl InputBuf {
     }
 }
 
-/// Per-thread pools of read and write buffers (each worker thread has its own), so
-/// idle connections hold none and busy ones reuse them without `malloc`.
+/// Per-thread pools of read and write buffers and request heads (each worker thread
+/// has its own), so idle connections hold none and busy ones reuse them without
+/// `malloc`.
 pub(crate) mod pool {
     use std::cell::RefCell;
+    use std::rc::{Rc, Weak};
 
-    use super::INITIAL_BUFFER;
+    use super::{ConnIo, INITIAL_BUFFER};
+    use crate::request::RequestHead;
 
     /// Buffers kept per thread and kind: enough for the connections active at once.
     const KEEP: usize = 64;
@@ -215,10 +238,86 @@ pub(crate) mod pool {
 
     thread_local! {
         static INPUT: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
-        static OUTPUT_BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+        static SERVING: RefCell<Spares> = const {
+            RefCell::new(Spares { serving: Vec::new(), recent: None })
+        };
+    }
+
+    /// What a server connection holds while it answers requests, taken and given back
+    /// together (one thread-local access each way): the head it refills for each
+    /// request and the buffer its responses are written into.
+    pub(crate) struct Serving {
+        /// Refilled for each request (replaced first if something still holds it).
+        pub(crate) head: Rc<RequestHead>,
+        /// Empty when taken.
+        pub(crate) out: Vec<u8>,
+    }
+
+    /// The thread's spare `Serving`s, and the head of the connection that went idle
+    /// last.
+    struct Spares {
+        serving: Vec<Serving>,
+        recent: Option<Recent>,
+    }
+
+    /// The last request of the connection that went idle last. The poll in which a
+    /// connection goes idle is often the poll that ran its handler: if that poll was
+    /// slow, the executor asks the connection to describe itself only after the poll,
+    /// when the connection has already given its head back. So the head is kept
+    /// here until the next connection starts serving (see `ConnIo`'s `Display`).
+    struct Recent {
+        /// Compared by address only; weak, so an idle connection can still close.
+        conn: Weak<ConnIo>,
+        head: Rc<RequestHead>,
+    }
+
+    /// A head and an output buffer for a connection that has bytes to answer.
+    #[inline]
+    pub(crate) fn take_serving() -> Serving {
+        let spare = SERVING.with(|p| {
+            let mut p = p.borrow_mut();
+            p.recent = None; // a new poll: the last one has been reported if it was slow
+            p.serving.pop()
+        });
+        spare.unwrap_or_else(|| Serving {
+            head: Rc::new(RequestHead::empty()),
+            out: Vec::with_capacity(OUTPUT),
+        })
+    }
+
+    /// Gives back what `conn`, going idle, held; its last request is kept as the
+    /// thread's `Recent`. An output buffer that grew large is let go (with its head).
+    #[inline]
+    pub(crate) fn give_serving(conn: &Rc<ConnIo>, mut serving: Serving) {
+        let last_request = conn.last_request.take();
+        let keep = serving.out.capacity() != 0 && serving.out.capacity() <= MAX_OUTPUT;
+        serving.out.clear();
+        let _ = SERVING.try_with(|p| {
+            let mut p = p.borrow_mut();
+            p.recent = last_request.map(|head| Recent {
+                conn: Rc::downgrade(conn),
+                head,
+            });
+            if keep && p.serving.len() < KEEP {
+                p.serving.push(serving);
+            }
+        });
+    }
+
+    /// The last request of `conn` if it is the connection that went idle last.
+    pub(crate) fn recent_request(conn: &ConnIo) -> Option<Rc<RequestHead>> {
+        SERVING
+            .try_with(|p| {
+                let p = p.borrow();
+                let recent = p.recent.as_ref()?;
+                std::ptr::eq(recent.conn.as_ptr(), conn).then(|| Rc::clone(&recent.head))
+            })
+            .ok()
+            .flatten()
     }
 
     /// A read buffer of `INITIAL_BUFFER` bytes (contents unspecified).
+    #[inline]
     pub(crate) fn take_input() -> Vec<u8> {
         INPUT
             .with(|p| p.borrow_mut().pop())
@@ -226,6 +325,7 @@ pub(crate) mod pool {
     }
 
     /// Gives back a read buffer; one that grew for a large head is freed.
+    #[inline]
     pub(crate) fn give_input(buffer: Vec<u8>) {
         if buffer.len() == INITIAL_BUFFER {
             INPUT.with(|p| {
@@ -235,26 +335,5 @@ pub(crate) mod pool {
                 }
             });
         }
-    }
-
-    /// An empty output buffer.
-    pub(crate) fn take_output() -> Vec<u8> {
-        OUTPUT_BUFFERS
-            .with(|p| p.borrow_mut().pop())
-            .unwrap_or_else(|| Vec::with_capacity(OUTPUT))
-    }
-
-    /// Gives back an output buffer (emptied); a large one is freed.
-    pub(crate) fn give_output(mut buffer: Vec<u8>) {
-        if buffer.capacity() == 0 || buffer.capacity() > MAX_OUTPUT {
-            return;
-        }
-        buffer.clear();
-        OUTPUT_BUFFERS.with(|p| {
-            let mut p = p.borrow_mut();
-            if p.len() < KEEP {
-                p.push(buffer);
-            }
-        });
     }
 }

@@ -60,6 +60,7 @@ pub mod metrics;
 pub mod middleware;
 mod parse;
 pub mod percent;
+mod pooled;
 mod request;
 mod response;
 mod route_tree;

@@ -16,7 +16,10 @@ use simmer_reactor::time::{sleep, timeout, Readable};
 use slab::Slab;
 
 use crate::config::ServerConfig;
-use crate::conn::serve_connection;
+#[cfg(feature = "tls")]
+use crate::conn::serve_tls_connection;
+use crate::conn::{serve_connection, SlotGuard};
+use crate::conn_io::ConnIo;
 use crate::health::DrainState;
 #[cfg(feature = "workers")]
 use crate::inbox::Inbox;
@@ -261,12 +264,27 @@ pub(crate) async fn serve_incoming(
 
 /// Spawns the task that serves one accepted connection (its TLS handshake included).
 fn start_connection(shared: &Rc<Shared>, stream: TcpStream, peer: SocketAddr) {
-    let slot = shared.open_slot();
-    let connection = serve_connection(stream, peer, Rc::clone(shared), slot);
-    // Named after the client, for slow-poll warnings and traces.
+    let slot = SlotGuard {
+        shared: Rc::clone(shared),
+        slot: shared.open_slot(),
+    };
+    let _ = stream.set_nodelay(true); // responses are written whole; don't delay them
+                                      // Named after the client, for slow-poll warnings and traces.
+    let name = format!("conn {peer}");
+    #[cfg(feature = "tls")]
+    if shared.config.tls.is_some() {
+        let connection = async move {
+            let shared = Rc::clone(&slot.shared);
+            let tls = shared.config.tls.as_ref().expect("checked above");
+            serve_tls_connection(stream, peer, tls, slot).await
+        };
+        drop(simmer_executor::spawn_named(name, connection));
+        return;
+    }
+    let io = Rc::new(ConnIo::new(stream, peer, shared.config.body_read_timeout));
     drop(simmer_executor::spawn_named(
-        format!("conn {peer}"),
-        connection,
+        name,
+        serve_connection(io, slot),
     ));
 }
 
@@ -404,21 +422,19 @@ impl Shared {
         self.draining.get()
     }
 
-    /// Resolves when shutdown begins; `slot` is the waiting connection.
-    pub(crate) async fn draining(&self, slot: usize) {
-        poll_fn(|cx| {
-            if self.draining.get() {
-                return Poll::Ready(());
+    /// Ready once shutdown begins; until then `slot`, the waiting connection, is woken
+    /// when it does.
+    pub(crate) fn poll_draining(&self, slot: usize, cx: &mut Context<'_>) -> Poll<()> {
+        if self.draining.get() {
+            return Poll::Ready(());
+        }
+        if let Some(waiting) = self.connections.borrow_mut().get_mut(slot) {
+            match waiting {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *waiting = Some(cx.waker().clone()),
             }
-            if let Some(waiting) = self.connections.borrow_mut().get_mut(slot) {
-                match waiting {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    _ => *waiting = Some(cx.waker().clone()),
-                }
-            }
-            Poll::Pending
-        })
-        .await
+        }
+        Poll::Pending
     }
 
     fn begin_drain(&self) {

@@ -11,8 +11,6 @@ use std::task::{Context, Poll};
 
 use simmer_reactor::net::TcpStream;
 
-use crate::config::ServerConfig;
-
 #[cfg(feature = "tls")]
 use crate::tls::TlsStream;
 
@@ -23,21 +21,6 @@ pub(crate) enum Transport {
     /// Bytes are TLS records (boxed: rustls's session state is a few hundred bytes).
     #[cfg(feature = "tls")]
     Tls(Box<TlsStream>),
-}
-
-/// The transport of an accepted connection: TLS, once its handshake is done, if the
-/// server has TLS settings; plain TCP otherwise. `None` if the handshake failed.
-pub(crate) async fn accepted(tcp: TcpStream, config: &ServerConfig) -> Option<Transport> {
-    #[cfg(feature = "tls")]
-    if let Some(tls) = &config.tls {
-        let limit = config.tls_handshake_timeout;
-        return crate::tls::accept::accept(tcp, tls, limit)
-            .await
-            .map(Transport::from);
-    }
-    #[cfg(not(feature = "tls"))]
-    let _ = config;
-    Some(Transport::Plain(tcp))
 }
 
 impl From<TcpStream> for Transport {
