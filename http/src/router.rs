@@ -17,7 +17,7 @@ use crate::method::Method;
 #[cfg(feature = "metrics")]
 use crate::metrics::{method_index, RouteMetrics};
 use crate::request::{Request, RequestHead, StateMap};
-use crate::response::{IntoResponse, Response};
+use crate::response::{IntoResponse, Response, TEXT};
 use crate::route_tree::{parse_pattern, Captures, Node, Segment};
 use crate::type_map::TypeMap;
 use literals::LiteralTable;
@@ -495,7 +495,9 @@ impl App {
         if self.plain_errors {
             if let Some(http) = error.downcast_ref::<HttpError>() {
                 let mut text = http.to_text_response();
-                text.headers = std::mem::take(&mut response.headers);
+                text.headers = response.headers.take();
+                // The text answer's own content type, not one the response carried.
+                text.set_header("content-type", TEXT);
                 return text;
             }
         }

@@ -44,10 +44,10 @@ pub(crate) fn write_response(out: &mut Vec<u8>, response: &Response, how: Framin
         write_status_line(out, response.status);
     }
     date::write_head_start(out, ok);
-    if let Some(content_type) = &response.content_type {
+    if let Some(content_type) = response.content_type {
         write_content_type(out, content_type);
     }
-    for (name, value) in &response.headers {
+    for (name, value) in response.headers.iter().flat_map(|headers| headers.iter()) {
         write_header(out, name, value);
     }
     let with_body = response.status.allows_body();
@@ -95,14 +95,15 @@ pub(crate) fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
 
 /// Writes the `Content-Type` line: the common ones from constant lines (one copy
 /// instead of four).
-fn write_content_type(out: &mut Vec<u8>, value: &HeaderText) {
-    let is = |known: &str| matches!(value, Cow::Borrowed(v) if std::ptr::eq(*v, known));
-    if is(TEXT) {
+fn write_content_type(out: &mut Vec<u8>, value: &'static str) {
+    if std::ptr::eq(value, TEXT) {
         out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
-    } else if is(JSON) {
+    } else if std::ptr::eq(value, JSON) {
         out.extend_from_slice(b"Content-Type: application/json\r\n");
     } else {
-        write_header(out, &Cow::Borrowed("Content-Type"), value);
+        out.extend_from_slice(b"Content-Type: ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
 }
 
