@@ -16,16 +16,25 @@ use crate::status::StatusCode;
 pub type HeaderText = Cow<'static, str>;
 
 /// An HTTP response.
+///
+/// Kept small (nine words): it is moved out of every handler's future
+/// and dropped once per request, and each field it does not have costs nothing there.
 pub struct Response {
     pub(crate) status: StatusCode,
-    /// Kept apart from `headers`: nearly every response has one, and a plain text or
-    /// JSON response then needs no header vector at all.
-    pub(crate) content_type: Option<HeaderText>,
-    pub(crate) headers: Vec<(HeaderText, HeaderText)>,
+    /// A `Content-Type` given as a constant (nearly every response has one): a plain
+    /// text or JSON response then needs no header vector at all. A content type built
+    /// at run time is kept in `headers` instead, as any other header.
+    pub(crate) content_type: Option<&'static str>,
+    /// The other headers, boxed: a response without any carries one null pointer
+    /// instead of an empty vector (three words to move, a capacity to check on drop).
+    pub(crate) headers: Option<Box<Headers>>,
     pub(crate) body: Body,
     /// An error the handler returned, turned into a response by the router.
     pub(crate) error: Option<Error>,
 }
+
+/// Header lines as (name, value), in the order they were set.
+pub(crate) type Headers = Vec<(HeaderText, HeaderText)>;
 
 /// A response body.
 pub enum Body {
@@ -71,13 +80,16 @@ impl Body {
 pub(crate) static TEXT: &str = "text/plain; charset=utf-8";
 pub(crate) static JSON: &str = "application/json";
 
+/// The header name the `content_type` field stands for.
+const CONTENT_TYPE: &str = "content-type";
+
 impl Response {
     /// An empty response with `status`.
     pub fn new(status: StatusCode) -> Response {
         Response {
             status,
             content_type: None,
-            headers: Vec::new(),
+            headers: None,
             body: Body::Empty,
             error: None,
         }
@@ -98,8 +110,8 @@ impl Response {
     fn ok_with(body: Body, content_type: &'static str) -> Response {
         Response {
             status: StatusCode::OK,
-            content_type: Some(Cow::Borrowed(content_type)),
-            headers: Vec::new(),
+            content_type: Some(content_type),
+            headers: None,
             body,
             error: None,
         }
@@ -152,7 +164,10 @@ impl Response {
             }
         });
         Response::new(StatusCode::OK)
-            .with_body(Body::Stream(BodyStream { channel, producer }))
+            .with_body(Body::Stream(BodyStream {
+                channel,
+                producer: Box::new(producer),
+            }))
             .with_content_type("application/octet-stream")
     }
 
@@ -174,7 +189,7 @@ impl Response {
 
     /// Sets the `Content-Type`.
     pub fn with_content_type(mut self, content_type: impl Into<HeaderText>) -> Response {
-        self.content_type = Some(content_type.into());
+        self.set_header(CONTENT_TYPE, content_type);
         self
     }
 
@@ -186,19 +201,37 @@ impl Response {
 
     /// Adds a header (replacing one of the same name, compared case-insensitively).
     pub fn set_header(&mut self, name: impl Into<HeaderText>, value: impl Into<HeaderText>) {
-        let name = name.into();
-        let value = value.into();
-        if name.eq_ignore_ascii_case("content-type") {
-            self.content_type = Some(value);
-            return;
+        self.set_header_text(name.into(), value.into());
+    }
+
+    /// The body of [`Response::set_header`], compiled once rather than once per pair of
+    /// argument types.
+    fn set_header_text(&mut self, mut name: HeaderText, value: HeaderText) {
+        if name.eq_ignore_ascii_case(CONTENT_TYPE) {
+            self.content_type = None;
+            if let Cow::Borrowed(constant) = value {
+                self.content_type = Some(constant);
+                // It replaces a content type built at run time, if there was one.
+                let headers = self.headers.as_deref_mut();
+                if let Some(headers) = headers {
+                    let at = headers
+                        .iter()
+                        .position(|(n, _)| n.eq_ignore_ascii_case(CONTENT_TYPE));
+                    if let Some(at) = at {
+                        headers.remove(at);
+                    }
+                }
+                return;
+            }
+            name = Cow::Borrowed("Content-Type");
         }
-        match self
-            .headers
+        let headers = self.headers.get_or_insert_with(Box::default);
+        match headers
             .iter_mut()
             .find(|(n, _)| n.eq_ignore_ascii_case(&name))
         {
             Some(slot) => slot.1 = value,
-            None => self.headers.push((name, value)),
+            None => headers.push((name, value)),
         }
     }
 
@@ -216,10 +249,11 @@ impl Response {
 
     /// The headers set so far (Date, Content-Length and Connection are added when sent).
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        let content_type = self.content_type.as_deref().map(|v| ("content-type", v));
+        let content_type = self.content_type.map(|v| (CONTENT_TYPE, v));
+        let others = self.headers.iter().flat_map(|headers| headers.iter());
         content_type
             .into_iter()
-            .chain(self.headers.iter().map(|(n, v)| (&**n, &**v)))
+            .chain(others.map(|(n, v)| (&**n, &**v)))
     }
 
     /// The body.
@@ -386,7 +420,9 @@ impl BodySender {
 /// The connection's end of a streaming body.
 pub struct BodyStream {
     channel: Rc<RefCell<Channel>>,
-    producer: JoinHandle<()>,
+    /// Boxed, so a stream is two pointers and `Body` no larger than its `Vec` variant:
+    /// every response, streamed or not, is moved and dropped at that size.
+    producer: Box<JoinHandle<()>>,
 }
 
 impl BodyStream {
@@ -420,5 +456,48 @@ impl Drop for BodyStream {
             w.wake();
         }
         self.producer.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content_types(response: &Response) -> Vec<(&str, &str)> {
+        let all = response.headers();
+        all.filter(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            .collect()
+    }
+
+    #[test]
+    fn one_content_type_whichever_way_it_was_set() {
+        let constant = Response::text("a").with_content_type("text/html");
+        assert_eq!(content_types(&constant), [("content-type", "text/html")]);
+        assert!(
+            constant.headers.is_none(),
+            "a constant needs no header vector"
+        );
+
+        let built = Response::text("a")
+            .with_header("x-first", "1")
+            .with_content_type(String::from("text/csv"));
+        assert_eq!(content_types(&built), [("Content-Type", "text/csv")]);
+        let names: Vec<&str> = built.headers().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            ["x-first", "Content-Type"],
+            "in the order they were set"
+        );
+
+        let back = built.with_header("Content-Type", "application/json");
+        assert_eq!(content_types(&back), [("content-type", "application/json")]);
+        assert_eq!(back.header("CONTENT-TYPE"), Some("application/json"));
+        assert_eq!(back.header("x-first"), Some("1"));
+    }
+
+    #[test]
+    fn a_response_stays_small() {
+        let words = std::mem::size_of::<Response>() / std::mem::size_of::<usize>();
+        assert!(words <= 9, "a response is {words} words");
     }
 }

@@ -17,9 +17,14 @@ use crate::method::Method;
 #[cfg(feature = "metrics")]
 use crate::metrics::{method_index, RouteMetrics};
 use crate::request::{Request, RequestHead, StateMap};
-use crate::response::{IntoResponse, Response};
+use crate::response::{IntoResponse, Response, TEXT};
 use crate::route_tree::{parse_pattern, Captures, Node, Segment};
 use crate::type_map::TypeMap;
+use literals::LiteralTable;
+use methods::MethodHandlers;
+
+mod literals;
+mod methods;
 
 /// Routes, middleware, state and error handlers: the application.
 ///
@@ -65,16 +70,13 @@ struct Route {
     pattern: String,
     /// The names of its `{param}` and `{*rest}` segments, in order.
     param_names: Vec<Rc<str>>,
-    handlers: Vec<(Method, Rc<dyn ErasedHandler>)>,
+    handlers: MethodHandlers,
 }
 
 impl Route {
     /// The handler for `method`: its own, or GET's for HEAD.
     fn handler_for(&self, method: &Method) -> Option<&Rc<dyn ErasedHandler>> {
-        let exact = self.handlers.iter().find(|(m, _)| m == method);
-        exact
-            .or_else(|| self.handlers.iter().find(|(m, _)| handles(m, method)))
-            .map(|(_, h)| h)
+        self.handlers.get(method)
     }
 
     /// Pairs the parameter names with the values captured for them.
@@ -138,13 +140,13 @@ impl Router {
         // so a path equal to a table entry has no escapes, and needs no check for them.
         let literal_only = param_names.is_empty() && !has_rest(&segments) && !pattern.contains('%');
         if id == self.routes.len() && literal_only {
-            self.literals.push((pattern.into(), id));
+            self.literals.insert(pattern, id);
         }
         if id == self.routes.len() {
             self.routes.push(Route {
                 pattern: pattern.to_string(),
                 param_names: param_names.clone(),
-                handlers: Vec::new(),
+                handlers: MethodHandlers::default(),
             });
         }
         let route = &mut self.routes[id];
@@ -153,11 +155,9 @@ impl Router {
             "route {pattern:?} has the shape of {:?} with other parameter names; use the same names",
             route.pattern
         );
-        assert!(
-            !route.handlers.iter().any(|(m, _)| *m == method),
-            "route {method} {pattern:?} registered twice"
-        );
-        route.handlers.push((method, handler));
+        if let Err(method) = route.handlers.add(method, handler) {
+            panic!("route {method} {pattern:?} registered twice");
+        }
         self
     }
 
@@ -261,8 +261,8 @@ impl Router {
             .iter()
             .flat_map(|r| {
                 r.handlers
-                    .iter()
-                    .map(move |(m, _)| format!("{m:<6} {}", r.pattern))
+                    .methods()
+                    .map(move |m| format!("{m:<6} {}", r.pattern))
             })
             .collect()
     }
@@ -495,7 +495,9 @@ impl App {
         if self.plain_errors {
             if let Some(http) = error.downcast_ref::<HttpError>() {
                 let mut text = http.to_text_response();
-                text.headers = std::mem::take(&mut response.headers);
+                text.headers = response.headers.take();
+                // The text answer's own content type, not one the response carried.
+                text.set_header("content-type", TEXT);
                 return text;
             }
         }
@@ -515,8 +517,8 @@ impl App {
         // A path without escapes that equals a literal-only pattern is found by
         // comparing strings, without walking the tree (the tree would find the same
         // route first: literals beat parameters at every segment).
-        if let Some((route, id)) = self.literal_route(req.path()) {
-            if let Some(handler) = route.handler_for(req.method()) {
+        if let Some(id) = self.literals.find(req.path()) {
+            if let Some(handler) = self.routes[id].handler_for(req.method()) {
                 return Routed::Found(handler, Params::new(), id);
             }
         }
@@ -535,7 +537,7 @@ impl App {
                         true
                     }
                     None => {
-                        allowed.extend(route.handlers.iter().map(|(m, _)| m));
+                        allowed.extend(route.handlers.methods());
                         false
                     }
                 }
@@ -547,21 +549,6 @@ impl App {
         }
     }
 }
-
-impl App {
-    /// The literal-only route whose pattern is `path` (no table pattern has a `%`, so
-    /// neither has a path equal to one).
-    fn literal_route(&self, path: &str) -> Option<(&Route, usize)> {
-        let (_, id) = self
-            .literals
-            .iter()
-            .find(|(pattern, _)| pattern.len() == path.len() && **pattern == *path)?;
-        Some((&self.routes[*id], *id))
-    }
-}
-
-/// Patterns without parameters, and their route numbers.
-type LiteralTable = Vec<(Box<str>, usize)>;
 
 fn has_rest(segments: &[Segment]) -> bool {
     segments.iter().any(|s| matches!(s, Segment::Rest(_)))
@@ -580,11 +567,6 @@ impl fmt::Display for RequestLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.0.method(), self.0.path())
     }
-}
-
-/// A handler registered for `registered` serves `requested` (GET also serves HEAD).
-fn handles(registered: &Method, requested: &Method) -> bool {
-    registered == requested || (*registered == Method::Get && *requested == Method::Head)
 }
 
 fn allow_header(methods: &[&Method]) -> String {

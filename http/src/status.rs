@@ -1,4 +1,4 @@
-//! Status codes, with the status lines written from constant bytes.
+//! Status codes and their reason phrases.
 
 use std::fmt;
 
@@ -22,13 +22,6 @@ macro_rules! statuses {
                 }
             }
 
-            /// `HTTP/1.1 <code> <reason>\r\n` as constant bytes, when the code is known.
-            pub(crate) fn status_line(self) -> Option<&'static [u8]> {
-                match self.0 {
-                    $($code => Some(concat!("HTTP/1.1 ", $code, " ", $reason, "\r\n").as_bytes()),)*
-                    _ => None,
-                }
-            }
         }
     };
 }

@@ -5,7 +5,7 @@ use crate::date;
 use crate::method::Version;
 use std::borrow::Cow;
 
-use crate::response::{Body, HeaderText, Response, JSON, TEXT};
+use crate::response::{HeaderText, Response, JSON, TEXT};
 use crate::status::StatusCode;
 
 /// How the body that follows the head is framed.
@@ -27,68 +27,83 @@ pub(crate) struct Framing {
     pub(crate) head_request: bool,
 }
 
+/// Room for the head of a response without extra headers: the longest status line,
+/// `Server`, `Date`, a `Content-Type` constant, `Content-Length` and `Connection`.
+const HEAD_ROOM: usize = 256;
+
 /// Appends the response (head, and body when it is fixed) to `out`.
+///
+/// One `reserve` covers the head and a fixed body, and every piece of the common
+/// response is a copy of constant size (inlined by the compiler) out of constant bytes
+/// or the per-second date cache; only the body and extra headers are copied by length.
 pub(crate) fn write_response(out: &mut Vec<u8>, response: &Response, how: Framing) -> Sent {
-    out.reserve(192 + response.body.len().unwrap_or(0));
-    write_status_line(out, response.status);
-    date::write_server_and_date(out);
-    if let Some(content_type) = &response.content_type {
+    let fixed = response.body.as_bytes();
+    out.reserve(HEAD_ROOM + fixed.map_or(0, <[u8]>::len));
+    let ok = response.status == StatusCode::OK;
+    if !ok {
+        write_status_line(out, response.status);
+    }
+    date::write_head_start(out, ok);
+    if let Some(content_type) = response.content_type {
         write_content_type(out, content_type);
     }
-    for (name, value) in &response.headers {
+    for (name, value) in response.headers.iter().flat_map(|headers| headers.iter()) {
         write_header(out, name, value);
     }
-    let no_body = !response.status.allows_body();
-    let sent = match (&response.body, no_body) {
-        (_, true) => Sent::Complete,
-        (Body::Stream(_), false) if how.version == Version::Http11 => {
-            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-            Sent::Chunked
-        }
-        (Body::Stream(_), false) => Sent::UntilClose,
-        (body, false) => {
+    let with_body = response.status.allows_body();
+    let sent = match fixed {
+        _ if !with_body => Sent::Complete,
+        Some(bytes) => {
             out.extend_from_slice(b"Content-Length: ");
-            write_decimal(out, body.len().unwrap_or(0) as u64);
+            write_decimal(out, bytes.len());
             out.extend_from_slice(b"\r\n");
             Sent::Complete
         }
+        None if how.version == Version::Http11 => {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+            Sent::Chunked
+        }
+        None => Sent::UntilClose,
     };
     let keep_alive = how.keep_alive && sent != Sent::UntilClose;
+    // The `Connection` line (if any) and the blank line that ends the head, in one copy.
     match (keep_alive, how.version) {
-        (false, _) => out.extend_from_slice(b"Connection: close\r\n"),
-        (true, Version::Http10) => out.extend_from_slice(b"Connection: keep-alive\r\n"),
-        (true, Version::Http11) => {}
+        (true, Version::Http11) => out.extend_from_slice(b"\r\n"),
+        (true, Version::Http10) => out.extend_from_slice(b"Connection: keep-alive\r\n\r\n"),
+        (false, _) => out.extend_from_slice(b"Connection: close\r\n\r\n"),
     }
-    out.extend_from_slice(b"\r\n");
-    if sent == Sent::Complete && !no_body && !how.head_request {
-        out.extend_from_slice(response.body.as_bytes().unwrap_or(&[]));
-    }
-    if how.head_request && sent != Sent::Complete {
+    if how.head_request {
         return Sent::Complete; // HEAD: headers only, even for a streamed body
+    }
+    if let (Some(bytes), true) = (fixed, with_body) {
+        out.extend_from_slice(bytes);
     }
     sent
 }
 
-/// Appends one chunk of a chunked body.
+/// Appends one chunk of a chunked body: its size in hex, the data, CRLF.
 pub(crate) fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return; // an empty chunk would end the body
     }
-    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+    out.reserve(data.len() + 20);
+    write_digits(out, data.len(), 16);
+    out.extend_from_slice(b"\r\n");
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
 }
 
 /// Writes the `Content-Type` line: the common ones from constant lines (one copy
 /// instead of four).
-fn write_content_type(out: &mut Vec<u8>, value: &HeaderText) {
-    let is = |known: &str| matches!(value, Cow::Borrowed(v) if std::ptr::eq(*v, known));
-    if is(TEXT) {
+fn write_content_type(out: &mut Vec<u8>, value: &'static str) {
+    if std::ptr::eq(value, TEXT) {
         out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
-    } else if is(JSON) {
+    } else if std::ptr::eq(value, JSON) {
         out.extend_from_slice(b"Content-Type: application/json\r\n");
     } else {
-        write_header(out, &Cow::Borrowed("Content-Type"), value);
+        out.extend_from_slice(b"Content-Type: ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
 }
 
@@ -113,36 +128,60 @@ fn write_header(out: &mut Vec<u8>, name: &HeaderText, value: &HeaderText) {
 /// The last chunk of a chunked body.
 pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
+/// The status line of any status but 200 (whose line comes with the date, see
+/// [`date::write_head_start`]): less common, so written in pieces rather than kept as
+/// a table of constant lines in the binary.
 fn write_status_line(out: &mut Vec<u8>, status: StatusCode) {
-    match status.status_line() {
-        Some(line) => out.extend_from_slice(line),
-        None => {
-            out.extend_from_slice(b"HTTP/1.1 ");
-            write_decimal(out, u64::from(status.0));
-            out.extend_from_slice(b" \r\n");
-        }
+    out.extend_from_slice(b"HTTP/1.1 ");
+    write_digits(out, usize::from(status.0), 10);
+    out.push(b' ');
+    out.extend_from_slice(status.reason().as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes `n` in decimal without the formatting machinery. Under 100 (the length of a
+/// small answer) it is one or two stores, inlined; longer numbers go to the general
+/// [`write_digits`], kept out of line so the common path stays short.
+#[inline]
+fn write_decimal(out: &mut Vec<u8>, n: usize) {
+    if n < 10 {
+        out.push(b'0' + n as u8);
+    } else if n < 100 {
+        out.extend_from_slice(&two_digits(n));
+    } else {
+        write_digits(out, n, 10);
     }
 }
 
-/// Writes `n` in decimal without the formatting machinery.
-fn write_decimal(out: &mut Vec<u8>, mut n: u64) {
+/// Writes `n` in base `radix` (10 or 16, lowercase), one digit per step from the right:
+/// one small loop serves lengths, status codes and chunk sizes.
+#[inline(never)]
+fn write_digits(out: &mut Vec<u8>, mut n: usize, radix: usize) {
     let mut digits = [0u8; 20];
-    let mut i = digits.len();
+    let mut at = digits.len();
     loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
+        at -= 1;
+        digits[at] = b"0123456789abcdef"[n % radix];
+        n /= radix;
         if n == 0 {
             break;
         }
     }
-    out.extend_from_slice(&digits[i..]);
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// The two decimal digits of `n` (below 100).
+fn two_digits(n: usize) -> [u8; 2] {
+    [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]
 }
 
 /// No CR, LF or NUL: the text cannot break out of its header line.
 fn is_field_safe(text: &str) -> bool {
     !text.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
 }
+
+#[cfg(test)]
+mod combinations;
 
 #[cfg(test)]
 mod tests {
@@ -210,10 +249,23 @@ mod tests {
     fn decimal_and_chunk_encoding() {
         let mut out = Vec::new();
         write_decimal(&mut out, 0);
-        write_decimal(&mut out, 18_446_744_073_709_551_615);
-        assert_eq!(out, b"018446744073709551615");
+        write_decimal(&mut out, usize::MAX);
+        assert_eq!(out, format!("0{}", usize::MAX).as_bytes());
+        for n in [
+            1, 9, 10, 99, 100, 101, 999, 1000, 12_345, 100_000, 9_999_999,
+        ] {
+            let mut out = Vec::new();
+            write_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
         let mut out = Vec::new();
         write_chunk(&mut out, b"hello, world!!!!!");
         assert_eq!(out, b"11\r\nhello, world!!!!!\r\n");
+        for len in [1, 15, 16, 255, 256, 4096, 70_000] {
+            let mut out = Vec::new();
+            write_chunk(&mut out, &vec![b'x'; len]);
+            assert!(out.starts_with(format!("{len:x}\r\n").as_bytes()));
+            assert_eq!(out.len(), format!("{len:x}").len() + 2 + len + 2);
+        }
     }
 }
