@@ -113,7 +113,14 @@ pub(crate) fn serve_connection(io: Rc<ConnIo>, slot: SlotGuard) -> impl Future<O
                     _ => return,
                 }
             }
-            match Pooled::new(|| serve_requests(&io, shared, first)).await {
+            // A slow poll while it serves names the connection's last request (see
+            // `ConnIo`'s `Display`): told to the executor once per poll, not per
+            // request (16 pipelined requests are answered in one poll).
+            let serving = Described {
+                detail: Rc::clone(&io) as Rc<dyn std::fmt::Display>,
+                future: Pooled::new(|| serve_requests(&io, shared, first)),
+            };
+            match serving.await {
                 Served::Idle => first = false,
                 Served::Closed => return,
                 #[cfg(feature = "ws")]
@@ -366,12 +373,11 @@ async fn handle(
         }
         Started::Running { future, plain } => {
             let plain = *plain;
+            // What a slow poll reports from now on (see `serve_connection`).
             io.last_request.replace(Some(Rc::clone(&head)));
-            let detail: Rc<dyn std::fmt::Display> = Rc::clone(io) as Rc<ConnIo>;
             // SAFETY: see `started` above: the future stays where it is until dropped.
             let future = unsafe { Pin::new_unchecked(future) };
-            let running = Described { detail, future };
-            match CatchPanic(running).await {
+            match CatchPanic(future).await {
                 Ok(response) if plain => shared.app.finish(response, &head),
                 Ok(response) => response,
                 Err(message) => {
