@@ -5,11 +5,11 @@
 //! Every problem becomes an [`HttpError`] with the status the RFC asks for; the
 //! connection answers it and closes.
 
-use std::mem::MaybeUninit;
-
 use crate::error::HttpError;
 use crate::inline_vec::InlineVec;
 use crate::method::{Method, Version};
+
+mod line;
 
 /// Byte range `start..end` inside the request head. Heads are at most 64 KiB
 /// (`ServerConfig::validate` holds `max_header_bytes` to that), so u16 offsets do.
@@ -64,6 +64,8 @@ pub(crate) struct Head {
     /// The path and query the request is routed by: the whole target in origin-form,
     /// the part after the authority in absolute-form (empty there means `/`).
     pub(crate) origin: Span,
+    /// Length of the path part of `origin` (up to its first `?`).
+    pub(crate) path_len: u16,
     /// Bytes of the head, including the blank line (and any leading empty lines).
     pub(crate) len: usize,
     pub(crate) framing: Framing,
@@ -83,108 +85,103 @@ pub(crate) enum Parsed {
     Invalid(HttpError),
 }
 
-/// Headers parsed on the stack before falling back to a heap array.
-const STACK_HEADERS: usize = 32;
+/// Header slots on the stack; more (up to the limit) take a heap array. httparse wants
+/// them initialised, so each costs a few stores per request: 16 is more than most
+/// clients send.
+const STACK_HEADERS: usize = 16;
 
 /// Parses the head at the start of `buf`; the header positions go into `headers`
 /// (the connection's reused request head), so the result is small to move.
 pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits, headers: &mut HeaderSpans) -> Parsed {
-    // Uninitialized: httparse writes only the entries it fills, so a short head does
-    // not pay for clearing all of them.
-    let mut stack = [const { MaybeUninit::uninit() }; STACK_HEADERS];
-    let parsed = match parse_with(buf, &mut stack, limits, headers) {
-        Err(httparse::Error::TooManyHeaders) if limits.max_headers > STACK_HEADERS => {
-            let mut heap = vec![MaybeUninit::uninit(); limits.max_headers + 1];
-            parse_with(buf, &mut heap, limits, headers)
-        }
-        other => other,
-    };
-    // Only an incomplete or invalid head needs scanning for an over-long line (414
-    // comes before any other verdict); a complete one was measured by the parse.
-    match parsed {
-        Ok(Parsed::Complete(head)) => Parsed::Complete(head),
-        Ok(Parsed::Invalid(e)) if e.status().0 == 431 => {
-            match check_request_line_length(buf, limits) {
+    let line = match line::parse_line(buf) {
+        Ok(Some(line)) => line,
+        // 414 comes before any other verdict.
+        Ok(None) => {
+            return match check_request_line_length(buf, limits) {
                 Err(too_long) => Parsed::Invalid(too_long),
-                Ok(()) => Parsed::Invalid(e),
+                Ok(()) => partial(buf, limits),
             }
         }
-        Ok(other) => match check_request_line_length(buf, limits) {
-            Err(too_long) => Parsed::Invalid(too_long),
-            Ok(()) => other,
-        },
-        Err(e) => match check_request_line_length(buf, limits) {
-            Err(too_long) => Parsed::Invalid(too_long),
-            Ok(()) => Parsed::Invalid(syntax_error(buf, e)),
-        },
+        Err(e) => {
+            return Parsed::Invalid(match check_request_line_length(buf, limits) {
+                Err(too_long) => too_long,
+                Ok(()) => syntax_error(buf, e),
+            })
+        }
+    };
+    if line.target_at + line.target_len + " HTTP/1.x".len() - line.start > limits.max_request_line {
+        return Parsed::Invalid(HttpError::new(414, "request line too long"));
+    }
+    let rest = &buf[line.end..];
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    match httparse::parse_headers(rest, &mut stack) {
+        Err(httparse::Error::TooManyHeaders) if limits.max_headers > STACK_HEADERS => {
+            let mut heap = vec![httparse::EMPTY_HEADER; limits.max_headers + 1];
+            let parsed = httparse::parse_headers(rest, &mut heap);
+            complete(buf, line, parsed, limits, headers)
+        }
+        parsed => complete(buf, line, parsed, limits, headers),
     }
 }
 
-fn parse_with<'b>(
-    buf: &'b [u8],
-    headers: &mut [MaybeUninit<httparse::Header<'b>>],
+/// Not all of the head yet: wait for more, unless it is already too large.
+fn partial(buf: &[u8], limits: &HeadLimits) -> Parsed {
+    if buf.len() > limits.max_header_bytes {
+        Parsed::Invalid(HttpError::new(431, "request header section too large"))
+    } else {
+        Parsed::Partial
+    }
+}
+
+/// The checks once the request line is complete (and not too long) and httparse has
+/// looked at the header lines.
+fn complete(
+    buf: &[u8],
+    line: line::Line,
+    parsed: httparse::Result<(usize, &[httparse::Header<'_>])>,
     limits: &HeadLimits,
     spans: &mut HeaderSpans,
-) -> Result<Parsed, httparse::Error> {
-    let mut req = httparse::Request::new(&mut []);
-    let len = match req.parse_with_uninit_headers(buf, headers)? {
-        httparse::Status::Partial => {
-            return Ok(if buf.len() > limits.max_header_bytes {
-                Parsed::Invalid(HttpError::new(431, "request header section too large"))
-            } else {
-                Parsed::Partial
-            });
-        }
-        httparse::Status::Complete(len) => len,
+) -> Parsed {
+    let (headers_len, headers) = match parsed {
+        Ok(httparse::Status::Complete(done)) => done,
+        Ok(httparse::Status::Partial) => return partial(buf, limits),
+        Err(e) => return Parsed::Invalid(syntax_error(buf, e)),
     };
+    let len = line.end + headers_len;
     if len > limits.max_header_bytes {
-        return Ok(Parsed::Invalid(HttpError::new(
-            431,
-            "request header section too large",
-        )));
+        return Parsed::Invalid(HttpError::new(431, "request header section too large"));
     }
-    if req.headers.len() > limits.max_headers {
-        return Ok(Parsed::Invalid(HttpError::new(
-            431,
-            "too many header fields",
-        )));
+    if headers.len() > limits.max_headers {
+        return Parsed::Invalid(HttpError::new(431, "too many header fields"));
     }
-    spans.clear();
-    for h in req.headers.iter() {
-        spans.push((Span::of(buf, h.name.as_bytes()), Span::of(buf, h.value)));
-    }
-    let version = match req.version {
-        Some(0) => Version::Http10,
-        _ => Version::Http11,
-    };
-    let method = Method::from_token(req.method.unwrap_or_default());
-    let target = req.path.unwrap_or_default();
-    // The request line ends after the target and " HTTP/1.x".
-    let line_start = buf.len() - skip_empty_lines(buf).len();
-    let line_end = target.as_ptr() as usize - buf.as_ptr() as usize + target.len() + 9;
-    if line_end - line_start > limits.max_request_line {
-        return Ok(Parsed::Invalid(HttpError::new(
-            414,
-            "request line too long",
-        )));
-    }
-    let origin = match check_target(&method, target.as_bytes()) {
+    let target = &buf[line.target_at..line.target_at + line.target_len];
+    let origin = match check_target(&line.method, target) {
         Ok(origin) => origin,
-        Err(e) => return Ok(Parsed::Invalid(e)),
+        Err(e) => return Parsed::Invalid(e),
     };
-    Ok(match validate(buf, req.headers, version) {
+    // In origin-form the line parser has found the `?` already.
+    let path_len = if origin.len() == target.len() {
+        line.before_query
+    } else {
+        origin
+            .iter()
+            .position(|&b| b == b'?')
+            .unwrap_or(origin.len())
+    };
+    match validate(buf, headers, line.version, spans) {
         Ok(checked) => Parsed::Complete(Head {
-            method,
-            version,
-            target: Span::of(buf, target.as_bytes()),
+            method: line.method,
+            version: line.version,
+            target: Span::of(buf, target),
             origin: Span::of(buf, origin),
+            path_len: path_len as u16,
             len,
             framing: checked.framing,
             keep_alive: checked.keep_alive,
             expect_continue: checked.expect_continue,
         }),
         Err(e) => Parsed::Invalid(e),
-    })
+    }
 }
 
 /// What the header checks decide.
@@ -194,11 +191,13 @@ struct Checked {
     expect_continue: bool,
 }
 
-/// The server's half of RFC 9112: Host, framing, connection options.
+/// The server's half of RFC 9112: Host, framing, connection options. The same pass
+/// records each header's position in `spans`.
 fn validate(
-    _buf: &[u8],
+    buf: &[u8],
     headers: &[httparse::Header<'_>],
     version: Version,
+    spans: &mut HeaderSpans,
 ) -> Result<Checked, HttpError> {
     let mut hosts = 0;
     let mut length: Option<u64> = None;
@@ -207,8 +206,10 @@ fn validate(
     let mut keep_alive_token = false;
     let mut expect_continue = false;
     let mut saw_transfer_encoding = false;
+    spans.clear();
     for h in headers {
         let name = h.name.as_bytes();
+        spans.push((Span::of(buf, name), Span::of(buf, h.value)));
         // The length picks the one name worth comparing.
         let is = |wanted: &[u8]| name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted);
         if !matches!(name.len(), 4 | 6 | 10 | 14 | 17) {

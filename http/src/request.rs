@@ -29,7 +29,7 @@ pub(crate) type StateMap = TypeMap<Rc<dyn Any>>;
 pub(crate) struct RequestHead {
     method: Method,
     version: Version,
-    /// Where httparse found the target (a `&str` it validated: visible ASCII).
+    /// Where the request-line parser found the target (UTF-8 it validated).
     target: Span,
     /// The path and query inside the target (see [`Head::origin`]).
     origin: Span,
@@ -58,11 +58,7 @@ impl RequestHead {
     /// Takes over a parsed head whose header positions the parser wrote into
     /// `self.headers`; `bytes` are the head's bytes.
     pub(crate) fn fill(&mut self, head: Head, bytes: &[u8]) {
-        let origin = head.origin.get(bytes);
-        self.path_len = origin
-            .iter()
-            .position(|&b| b == b'?')
-            .unwrap_or(origin.len()) as u32;
+        self.path_len = u32::from(head.path_len);
         self.method = head.method;
         self.version = head.version;
         self.target = head.target;
@@ -97,9 +93,10 @@ impl RequestHead {
     /// Text inside the target.
     fn text(&self, span: Span) -> &str {
         let bytes = span.get(&self.bytes);
-        // SAFETY: every span passed here lies inside the `&str` httparse returned as the
-        // target, which it accepts only as visible ASCII, so any sub-range is UTF-8;
-        // the bytes are never modified.
+        // SAFETY: every span passed here lies inside the target, which the request-line
+        // parser accepts only as UTF-8 (and whose spans start and end next to ASCII
+        // bytes: its start, `?`, the end of an authority), so it is UTF-8 too; the
+        // bytes are never modified.
         unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 }
