@@ -52,8 +52,31 @@ pub(crate) struct HeadLimits {
     pub(crate) max_headers: usize,
 }
 
-/// Header (name, value) positions; 16 fit without an allocation.
-pub(crate) type HeaderSpans = InlineVec<(Span, Span), 16>;
+/// What the parser leaves in the connection's reused request head: the header (name,
+/// value) positions (16 fit without an allocation), and the last Host value it found
+/// valid on this connection.
+pub(crate) struct HeaderSpans {
+    spans: InlineVec<(Span, Span), 16>,
+    host: KnownHost,
+}
+
+impl HeaderSpans {
+    /// None yet, and no Host known.
+    pub(crate) fn new() -> HeaderSpans {
+        HeaderSpans {
+            spans: InlineVec::new(),
+            host: KnownHost {
+                bytes: [0; REMEMBERED_HOST],
+                len: usize::MAX,
+            },
+        }
+    }
+
+    /// The positions of the last parsed head's headers, in order.
+    pub(crate) fn as_slice(&self) -> &[(Span, Span)] {
+        self.spans.as_slice()
+    }
+}
 
 /// A complete, validated request head.
 pub(crate) struct Head {
@@ -206,10 +229,12 @@ fn validate(
     let mut keep_alive_token = false;
     let mut expect_continue = false;
     let mut saw_transfer_encoding = false;
-    spans.clear();
+    spans.spans.clear();
     for h in headers {
         let name = h.name.as_bytes();
-        spans.push((Span::of(buf, name), Span::of(buf, h.value)));
+        spans
+            .spans
+            .push((Span::of(buf, name), Span::of(buf, h.value)));
         // The length picks the one name worth comparing.
         let is = |wanted: &[u8]| name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted);
         if !matches!(name.len(), 4 | 6 | 10 | 14 | 17) {
@@ -217,7 +242,7 @@ fn validate(
         }
         if is(b"host") {
             hosts += 1;
-            if !is_known_valid_host(h.value) {
+            if !spans.host.is_valid(h.value) {
                 return Err(HttpError::bad_request(
                     "invalid Host header (want host or host:port)",
                 ));
@@ -325,37 +350,34 @@ fn strip_http_scheme(target: &[u8]) -> Option<&[u8]> {
     rest.strip_prefix(b"://").filter(|_| known)
 }
 
-/// Longest Host value remembered by [`is_known_valid_host`].
+/// Longest Host value remembered by [`KnownHost`].
 const REMEMBERED_HOST: usize = 64;
 
-thread_local! {
-    /// The last Host value this thread found valid, and its length.
-    static LAST_VALID_HOST: std::cell::RefCell<([u8; REMEMBERED_HOST], usize)> =
-        const { std::cell::RefCell::new(([0; REMEMBERED_HOST], usize::MAX)) };
+/// The last Host value found valid on a connection. Nearly every request on a
+/// connection names the same host, and comparing it with the last one (one `memcmp`)
+/// costs about 30 instructions where checking it byte by byte cost 160 (callgrind,
+/// wrk's `Host: 127.0.0.1:28090`). It lives in the connection's head rather than in a
+/// thread-local, whose access was not inlined and cost as much again.
+struct KnownHost {
+    bytes: [u8; REMEMBERED_HOST],
+    /// `usize::MAX` until a value is remembered.
+    len: usize,
 }
 
-/// [`is_valid_host`], remembering the last valid value: nearly every request a worker
-/// sees names the same host, and comparing it with the last one (one `memcmp`) costs
-/// about 30 instructions where checking it byte by byte cost 160 (callgrind, wrk's
-/// `Host: 127.0.0.1:28090`). The answer is the same either way: only values that
-/// passed the full check are remembered.
-fn is_known_valid_host(value: &[u8]) -> bool {
-    if value.len() > REMEMBERED_HOST {
-        return is_valid_host(value);
-    }
-    LAST_VALID_HOST.with(|last| {
-        let mut last = last.borrow_mut();
-        let (bytes, len) = &mut *last;
-        if *len == value.len() && bytes[..value.len()] == *value {
+impl KnownHost {
+    /// [`is_valid_host`], remembering the last valid value. The answer is the same
+    /// either way: only values that passed the full check are remembered.
+    fn is_valid(&mut self, value: &[u8]) -> bool {
+        if self.len == value.len() && self.bytes[..value.len()] == *value {
             return true;
         }
         let valid = is_valid_host(value);
-        if valid {
-            bytes[..value.len()].copy_from_slice(value);
-            *len = value.len();
+        if valid && value.len() <= REMEMBERED_HOST {
+            self.bytes[..value.len()].copy_from_slice(value);
+            self.len = value.len();
         }
         valid
-    })
+    }
 }
 
 /// `uri-host [":" port]` (RFC 9110 §7.2, RFC 3986 §3.2.2): a reg-name or IPv4 address
@@ -717,6 +739,35 @@ mod tests {
         let mut raw = b"GET / HTTP/1.1\r\nHost: a\r\nX: ".to_vec();
         raw.extend(std::iter::repeat_n(b'v', 17000));
         assert_eq!(status_of(&raw), Some(431), "partial but already too large");
+    }
+
+    #[test]
+    fn a_remembered_host_changes_no_verdict() {
+        let mut spans = HeaderSpans::new();
+        let mut status = |host: &[u8]| {
+            let mut raw = b"GET / HTTP/1.1\r\nHost: ".to_vec();
+            raw.extend_from_slice(host);
+            raw.extend_from_slice(b"\r\n\r\n");
+            match parse_head(&raw, &LIMITS, &mut spans) {
+                Parsed::Complete(_) => 200,
+                Parsed::Invalid(e) => e.status().0,
+                Parsed::Partial => 0,
+            }
+        };
+        let long = [b'a'; REMEMBERED_HOST + 1];
+        for (host, want) in [
+            (&b"a:1"[..], 200),
+            (b"a:1", 200),
+            (b"a:x", 400),
+            (b"a:1", 200),
+            (b"", 200),
+            (b"a b", 400),
+            (&long, 200),
+            (&long, 200),
+            (b"a%4", 400),
+        ] {
+            assert_eq!(status(host), want, "{:?}", String::from_utf8_lossy(host));
+        }
     }
 
     #[test]
