@@ -51,18 +51,17 @@ pub(super) fn parse_line(buf: &[u8]) -> Result<Option<Line>, Error> {
         Method::from_bytes(&buf[start..at - 1])
     };
     let target_at = at;
+    // One pass that stops at the first byte outside the target and ORs the classes of
+    // those before it (an iterator: no bounds check per byte).
     let mut seen = 0;
-    loop {
-        let Some(&b) = buf.get(at) else {
-            return Ok(None);
-        };
+    let Some(len) = buf[at..].iter().position(|&b| {
         let class = URI_CLASS[b as usize];
-        if class == NOT_URI {
-            break;
-        }
         seen |= class;
-        at += 1;
-    }
+        class == NOT_URI
+    }) else {
+        return Ok(None);
+    };
+    at += len;
     let target = &buf[target_at..at];
     if buf[at] != b' ' || target.is_empty() {
         return Err(Error::Token);
@@ -87,10 +86,14 @@ pub(super) fn parse_line(buf: &[u8]) -> Result<Option<Line>, Error> {
             Err(Error::Version)
         };
     };
-    let version = match version {
-        b"HTTP/1.1" => Version::Http11,
-        b"HTTP/1.0" => Version::Http10,
-        _ => return Err(Error::Version),
+    // As one 8-byte word: two integer comparisons.
+    let word = u64::from_ne_bytes(version.try_into().expect("eight bytes"));
+    let version = if word == u64::from_ne_bytes(*b"HTTP/1.1") {
+        Version::Http11
+    } else if word == u64::from_ne_bytes(*b"HTTP/1.0") {
+        Version::Http10
+    } else {
+        return Err(Error::Version);
     };
     at += 8;
     let end = match buf.get(at..at + 2) {
