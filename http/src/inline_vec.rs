@@ -17,6 +17,7 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, item: T) {
         if self.heap.is_empty() && self.len < N {
             self.inline[self.len] = item;
@@ -35,6 +36,7 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
         self.heap.clear();
     }
 
+    #[inline]
     pub(crate) fn as_slice(&self) -> &[T] {
         if self.heap.is_empty() {
             &self.inline[..self.len]

@@ -44,6 +44,23 @@ impl Method {
         }
     }
 
+    /// [`Method::from_token`] for bytes the request-line parser found to be a token
+    /// (ASCII, so a valid `&str`), matched without converting them first.
+    pub(crate) fn from_bytes(token: &[u8]) -> Method {
+        match token {
+            b"GET" => Method::Get,
+            b"HEAD" => Method::Head,
+            b"POST" => Method::Post,
+            b"PUT" => Method::Put,
+            b"DELETE" => Method::Delete,
+            b"PATCH" => Method::Patch,
+            b"OPTIONS" => Method::Options,
+            b"CONNECT" => Method::Connect,
+            b"TRACE" => Method::Trace,
+            other => Method::Other(String::from_utf8_lossy(other).into()),
+        }
+    }
+
     /// The method token.
     pub fn as_str(&self) -> &str {
         match self {

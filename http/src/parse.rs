@@ -1,15 +1,18 @@
-//! Request heads: httparse checks the syntax; this file applies RFC 9112's rules that
-//! httparse leaves to the server (Host, Content-Length, Transfer-Encoding, versions,
-//! limits) and decides how the body is framed.
+//! Request heads: `line` reads the request line, httparse the header lines; this file
+//! applies RFC 9112's rules that httparse leaves to the server (Host, Content-Length,
+//! Transfer-Encoding, versions, limits) and decides how the body is framed.
 //!
 //! Every problem becomes an [`HttpError`] with the status the RFC asks for; the
 //! connection answers it and closes.
 
-use std::mem::MaybeUninit;
-
 use crate::error::HttpError;
 use crate::inline_vec::InlineVec;
 use crate::method::{Method, Version};
+
+mod host;
+mod line;
+
+use host::{is_valid_host, split_host_port, KnownHost};
 
 /// Byte range `start..end` inside the request head. Heads are at most 64 KiB
 /// (`ServerConfig::validate` holds `max_header_bytes` to that), so u16 offsets do.
@@ -52,8 +55,28 @@ pub(crate) struct HeadLimits {
     pub(crate) max_headers: usize,
 }
 
-/// Header (name, value) positions; 16 fit without an allocation.
-pub(crate) type HeaderSpans = InlineVec<(Span, Span), 16>;
+/// What the parser leaves in the connection's reused request head: the header (name,
+/// value) positions (16 fit without an allocation), and the last Host value it found
+/// valid on this connection.
+pub(crate) struct HeaderSpans {
+    spans: InlineVec<(Span, Span), 16>,
+    host: KnownHost,
+}
+
+impl HeaderSpans {
+    /// None yet, and no Host known.
+    pub(crate) fn new() -> HeaderSpans {
+        HeaderSpans {
+            spans: InlineVec::new(),
+            host: KnownHost::new(),
+        }
+    }
+
+    /// The positions of the last parsed head's headers, in order.
+    pub(crate) fn as_slice(&self) -> &[(Span, Span)] {
+        self.spans.as_slice()
+    }
+}
 
 /// A complete, validated request head.
 pub(crate) struct Head {
@@ -64,6 +87,8 @@ pub(crate) struct Head {
     /// The path and query the request is routed by: the whole target in origin-form,
     /// the part after the authority in absolute-form (empty there means `/`).
     pub(crate) origin: Span,
+    /// Length of the path part of `origin` (up to its first `?`).
+    pub(crate) path_len: u16,
     /// Bytes of the head, including the blank line (and any leading empty lines).
     pub(crate) len: usize,
     pub(crate) framing: Framing,
@@ -83,108 +108,103 @@ pub(crate) enum Parsed {
     Invalid(HttpError),
 }
 
-/// Headers parsed on the stack before falling back to a heap array.
-const STACK_HEADERS: usize = 32;
+/// Header slots on the stack; more (up to the limit) take a heap array. httparse wants
+/// them initialised, so each costs a few stores per request: 16 is more than most
+/// clients send.
+const STACK_HEADERS: usize = 16;
 
 /// Parses the head at the start of `buf`; the header positions go into `headers`
 /// (the connection's reused request head), so the result is small to move.
 pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits, headers: &mut HeaderSpans) -> Parsed {
-    // Uninitialized: httparse writes only the entries it fills, so a short head does
-    // not pay for clearing all of them.
-    let mut stack = [const { MaybeUninit::uninit() }; STACK_HEADERS];
-    let parsed = match parse_with(buf, &mut stack, limits, headers) {
-        Err(httparse::Error::TooManyHeaders) if limits.max_headers > STACK_HEADERS => {
-            let mut heap = vec![MaybeUninit::uninit(); limits.max_headers + 1];
-            parse_with(buf, &mut heap, limits, headers)
-        }
-        other => other,
-    };
-    // Only an incomplete or invalid head needs scanning for an over-long line (414
-    // comes before any other verdict); a complete one was measured by the parse.
-    match parsed {
-        Ok(Parsed::Complete(head)) => Parsed::Complete(head),
-        Ok(Parsed::Invalid(e)) if e.status().0 == 431 => {
-            match check_request_line_length(buf, limits) {
+    let line = match line::parse_line(buf) {
+        Ok(Some(line)) => line,
+        // 414 comes before any other verdict.
+        Ok(None) => {
+            return match check_request_line_length(buf, limits) {
                 Err(too_long) => Parsed::Invalid(too_long),
-                Ok(()) => Parsed::Invalid(e),
+                Ok(()) => partial(buf, limits),
             }
         }
-        Ok(other) => match check_request_line_length(buf, limits) {
-            Err(too_long) => Parsed::Invalid(too_long),
-            Ok(()) => other,
-        },
-        Err(e) => match check_request_line_length(buf, limits) {
-            Err(too_long) => Parsed::Invalid(too_long),
-            Ok(()) => Parsed::Invalid(syntax_error(buf, e)),
-        },
+        Err(e) => {
+            return Parsed::Invalid(match check_request_line_length(buf, limits) {
+                Err(too_long) => too_long,
+                Ok(()) => syntax_error(buf, e),
+            })
+        }
+    };
+    if line.target_at + line.target_len + " HTTP/1.x".len() - line.start > limits.max_request_line {
+        return Parsed::Invalid(HttpError::new(414, "request line too long"));
+    }
+    let rest = &buf[line.end..];
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    match httparse::parse_headers(rest, &mut stack) {
+        Err(httparse::Error::TooManyHeaders) if limits.max_headers > STACK_HEADERS => {
+            let mut heap = vec![httparse::EMPTY_HEADER; limits.max_headers + 1];
+            let parsed = httparse::parse_headers(rest, &mut heap);
+            complete(buf, line, parsed, limits, headers)
+        }
+        parsed => complete(buf, line, parsed, limits, headers),
     }
 }
 
-fn parse_with<'b>(
-    buf: &'b [u8],
-    headers: &mut [MaybeUninit<httparse::Header<'b>>],
+/// Not all of the head yet: wait for more, unless it is already too large.
+fn partial(buf: &[u8], limits: &HeadLimits) -> Parsed {
+    if buf.len() > limits.max_header_bytes {
+        Parsed::Invalid(HttpError::new(431, "request header section too large"))
+    } else {
+        Parsed::Partial
+    }
+}
+
+/// The checks once the request line is complete (and not too long) and httparse has
+/// looked at the header lines.
+fn complete(
+    buf: &[u8],
+    line: line::Line,
+    parsed: httparse::Result<(usize, &[httparse::Header<'_>])>,
     limits: &HeadLimits,
     spans: &mut HeaderSpans,
-) -> Result<Parsed, httparse::Error> {
-    let mut req = httparse::Request::new(&mut []);
-    let len = match req.parse_with_uninit_headers(buf, headers)? {
-        httparse::Status::Partial => {
-            return Ok(if buf.len() > limits.max_header_bytes {
-                Parsed::Invalid(HttpError::new(431, "request header section too large"))
-            } else {
-                Parsed::Partial
-            });
-        }
-        httparse::Status::Complete(len) => len,
+) -> Parsed {
+    let (headers_len, headers) = match parsed {
+        Ok(httparse::Status::Complete(done)) => done,
+        Ok(httparse::Status::Partial) => return partial(buf, limits),
+        Err(e) => return Parsed::Invalid(syntax_error(buf, e)),
     };
+    let len = line.end + headers_len;
     if len > limits.max_header_bytes {
-        return Ok(Parsed::Invalid(HttpError::new(
-            431,
-            "request header section too large",
-        )));
+        return Parsed::Invalid(HttpError::new(431, "request header section too large"));
     }
-    if req.headers.len() > limits.max_headers {
-        return Ok(Parsed::Invalid(HttpError::new(
-            431,
-            "too many header fields",
-        )));
+    if headers.len() > limits.max_headers {
+        return Parsed::Invalid(HttpError::new(431, "too many header fields"));
     }
-    spans.clear();
-    for h in req.headers.iter() {
-        spans.push((Span::of(buf, h.name.as_bytes()), Span::of(buf, h.value)));
-    }
-    let version = match req.version {
-        Some(0) => Version::Http10,
-        _ => Version::Http11,
-    };
-    let method = Method::from_token(req.method.unwrap_or_default());
-    let target = req.path.unwrap_or_default();
-    // The request line ends after the target and " HTTP/1.x".
-    let line_start = buf.len() - skip_empty_lines(buf).len();
-    let line_end = target.as_ptr() as usize - buf.as_ptr() as usize + target.len() + 9;
-    if line_end - line_start > limits.max_request_line {
-        return Ok(Parsed::Invalid(HttpError::new(
-            414,
-            "request line too long",
-        )));
-    }
-    let origin = match check_target(&method, target.as_bytes()) {
+    let target = &buf[line.target_at..line.target_at + line.target_len];
+    let origin = match check_target(&line.method, target) {
         Ok(origin) => origin,
-        Err(e) => return Ok(Parsed::Invalid(e)),
+        Err(e) => return Parsed::Invalid(e),
     };
-    Ok(match validate(buf, req.headers, version) {
+    // In origin-form the line parser has found the `?` already.
+    let path_len = if origin.len() == target.len() {
+        line.before_query
+    } else {
+        origin
+            .iter()
+            .position(|&b| b == b'?')
+            .unwrap_or(origin.len())
+    };
+    match validate(buf, headers, line.version, spans) {
         Ok(checked) => Parsed::Complete(Head {
-            method,
-            version,
-            target: Span::of(buf, target.as_bytes()),
+            method: line.method,
+            version: line.version,
+            target: Span::of(buf, target),
             origin: Span::of(buf, origin),
+            path_len: path_len as u16,
             len,
             framing: checked.framing,
             keep_alive: checked.keep_alive,
             expect_continue: checked.expect_continue,
         }),
         Err(e) => Parsed::Invalid(e),
-    })
+    }
 }
 
 /// What the header checks decide.
@@ -194,11 +214,13 @@ struct Checked {
     expect_continue: bool,
 }
 
-/// The server's half of RFC 9112: Host, framing, connection options.
+/// The server's half of RFC 9112: Host, framing, connection options. The same pass
+/// records each header's position in `spans`.
 fn validate(
-    _buf: &[u8],
+    buf: &[u8],
     headers: &[httparse::Header<'_>],
     version: Version,
+    spans: &mut HeaderSpans,
 ) -> Result<Checked, HttpError> {
     let mut hosts = 0;
     let mut length: Option<u64> = None;
@@ -207,8 +229,12 @@ fn validate(
     let mut keep_alive_token = false;
     let mut expect_continue = false;
     let mut saw_transfer_encoding = false;
+    spans.spans.clear();
     for h in headers {
         let name = h.name.as_bytes();
+        spans
+            .spans
+            .push((Span::of(buf, name), Span::of(buf, h.value)));
         // The length picks the one name worth comparing.
         let is = |wanted: &[u8]| name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted);
         if !matches!(name.len(), 4 | 6 | 10 | 14 | 17) {
@@ -216,7 +242,7 @@ fn validate(
         }
         if is(b"host") {
             hosts += 1;
-            if !is_known_valid_host(h.value) {
+            if !spans.host.is_valid(h.value) {
                 return Err(HttpError::bad_request(
                     "invalid Host header (want host or host:port)",
                 ));
@@ -322,169 +348,6 @@ fn strip_http_scheme(target: &[u8]) -> Option<&[u8]> {
     let (scheme, rest) = target.split_at(colon);
     let known = scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"https");
     rest.strip_prefix(b"://").filter(|_| known)
-}
-
-/// Longest Host value remembered by [`is_known_valid_host`].
-const REMEMBERED_HOST: usize = 64;
-
-thread_local! {
-    /// The last Host value this thread found valid, and its length.
-    static LAST_VALID_HOST: std::cell::RefCell<([u8; REMEMBERED_HOST], usize)> =
-        const { std::cell::RefCell::new(([0; REMEMBERED_HOST], usize::MAX)) };
-}
-
-/// [`is_valid_host`], remembering the last valid value: nearly every request a worker
-/// sees names the same host, and comparing it with the last one (one `memcmp`) costs
-/// about 30 instructions where checking it byte by byte cost 160 (callgrind, wrk's
-/// `Host: 127.0.0.1:28090`). The answer is the same either way: only values that
-/// passed the full check are remembered.
-fn is_known_valid_host(value: &[u8]) -> bool {
-    if value.len() > REMEMBERED_HOST {
-        return is_valid_host(value);
-    }
-    LAST_VALID_HOST.with(|last| {
-        let mut last = last.borrow_mut();
-        let (bytes, len) = &mut *last;
-        if *len == value.len() && bytes[..value.len()] == *value {
-            return true;
-        }
-        let valid = is_valid_host(value);
-        if valid {
-            bytes[..value.len()].copy_from_slice(value);
-            *len = value.len();
-        }
-        valid
-    })
-}
-
-/// `uri-host [":" port]` (RFC 9110 §7.2, RFC 3986 §3.2.2): a reg-name or IPv4 address
-/// (unreserved, sub-delims and %XX), or an IP literal in brackets; the port is digits.
-/// An empty value is valid (a target without an authority).
-fn is_valid_host(value: &[u8]) -> bool {
-    if value.first() == Some(&b'[') {
-        return match split_host_port(value) {
-            Some(([b'[', literal @ .., b']'], port)) => {
-                is_ip_literal(literal) && port.iter().all(u8::is_ascii_digit)
-            }
-            _ => false,
-        };
-    }
-    // One pass with a table lookup per byte: the host runs up to the first byte that
-    // cannot be in a reg-name, which must be the `:` before the port. (A version with
-    // a `match` per byte and separate scans for `:` and `%` cost 230 instructions per
-    // request, 6% of a pipelined one; a table of booleans and a separate `%` test 157:
-    // callgrind. The class table folds both tests into one load.)
-    let mut classes = 0u8;
-    let mut host_len = value.len();
-    for (at, &b) in value.iter().enumerate() {
-        let class = HOST_CLASS[b as usize];
-        if class == NOT_HOST {
-            host_len = at;
-            break;
-        }
-        classes |= class;
-    }
-    let (host, rest) = value.split_at(host_len);
-    let port_ok = match rest {
-        [] => true,
-        [b':', port @ ..] => port.iter().all(u8::is_ascii_digit),
-        _ => false,
-    };
-    port_ok && (classes & ESCAPE == 0 || escapes_are_valid(host))
-}
-
-/// `HOST_CLASS` values: a byte that ends the host, one of a reg-name, a `%`.
-const NOT_HOST: u8 = 0;
-const IN_HOST: u8 = 1;
-const ESCAPE: u8 = 2;
-
-/// Each byte's class in a Host value's host part.
-static HOST_CLASS: [u8; 256] = {
-    let mut table = [NOT_HOST; 256];
-    let mut b = 0;
-    while b < 256 {
-        if REG_NAME[b] {
-            table[b] = if b == b'%' as usize { ESCAPE } else { IN_HOST };
-        }
-        b += 1;
-    }
-    table
-};
-
-/// Splits `host[:port]`; the port part is empty when there is none. `None` for an
-/// unclosed `[`.
-fn split_host_port(value: &[u8]) -> Option<(&[u8], &[u8])> {
-    let host_end = if value.first() == Some(&b'[') {
-        value.iter().position(|&b| b == b']')? + 1
-    } else {
-        value.iter().position(|&b| b == b':').unwrap_or(value.len())
-    };
-    let (host, rest) = value.split_at(host_end);
-    match rest {
-        [] => Some((host, rest)),
-        [b':', port @ ..] => Some((host, port)),
-        _ => None,
-    }
-}
-
-fn is_reg_name(host: &[u8]) -> bool {
-    host.iter().all(|&b| REG_NAME[b as usize]) && escapes_are_valid(host)
-}
-
-/// Each `%` starts an escape of two hex digits.
-fn escapes_are_valid(mut rest: &[u8]) -> bool {
-    while let Some(at) = rest.iter().position(|&b| b == b'%') {
-        match rest.get(at + 1..at + 3) {
-            Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => rest = &rest[at + 3..],
-            _ => return false,
-        }
-    }
-    true
-}
-
-/// Bytes allowed in a reg-name: unreserved, sub-delims and `%` (RFC 3986 §3.2.2).
-static REG_NAME: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'%'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-            );
-        b += 1;
-    }
-    table
-};
-
-/// An IPv6 address or `v<hex>.<text>` (IPvFuture), without the brackets.
-fn is_ip_literal(literal: &[u8]) -> bool {
-    if let [b'v' | b'V', rest @ ..] = literal {
-        let Some(dot) = rest.iter().position(|&b| b == b'.') else {
-            return false;
-        };
-        let (version, text) = (&rest[..dot], &rest[dot + 1..]);
-        return !version.is_empty()
-            && version.iter().all(u8::is_ascii_hexdigit)
-            && !text.is_empty()
-            && text.iter().all(|&b| b == b':' || is_reg_name(&[b]));
-    }
-    std::str::from_utf8(literal).is_ok_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok())
 }
 
 /// Transfer codings: the last must be `chunked` (else 400); simmer decodes only
@@ -716,6 +579,35 @@ mod tests {
         let mut raw = b"GET / HTTP/1.1\r\nHost: a\r\nX: ".to_vec();
         raw.extend(std::iter::repeat_n(b'v', 17000));
         assert_eq!(status_of(&raw), Some(431), "partial but already too large");
+    }
+
+    #[test]
+    fn a_remembered_host_changes_no_verdict() {
+        let mut spans = HeaderSpans::new();
+        let mut status = |host: &[u8]| {
+            let mut raw = b"GET / HTTP/1.1\r\nHost: ".to_vec();
+            raw.extend_from_slice(host);
+            raw.extend_from_slice(b"\r\n\r\n");
+            match parse_head(&raw, &LIMITS, &mut spans) {
+                Parsed::Complete(_) => 200,
+                Parsed::Invalid(e) => e.status().0,
+                Parsed::Partial => 0,
+            }
+        };
+        let long = [b'a'; host::REMEMBERED_HOST + 1];
+        for (host, want) in [
+            (&b"a:1"[..], 200),
+            (b"a:1", 200),
+            (b"a:x", 400),
+            (b"a:1", 200),
+            (b"", 200),
+            (b"a b", 400),
+            (&long, 200),
+            (&long, 200),
+            (b"a%4", 400),
+        ] {
+            assert_eq!(status(host), want, "{:?}", String::from_utf8_lossy(host));
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub(crate) type StateMap = TypeMap<Rc<dyn Any>>;
 pub(crate) struct RequestHead {
     method: Method,
     version: Version,
-    /// Where httparse found the target (a `&str` it validated: visible ASCII).
+    /// Where the request-line parser found the target (UTF-8 it validated).
     target: Span,
     /// The path and query inside the target (see [`Head::origin`]).
     origin: Span,
@@ -58,11 +58,7 @@ impl RequestHead {
     /// Takes over a parsed head whose header positions the parser wrote into
     /// `self.headers`; `bytes` are the head's bytes.
     pub(crate) fn fill(&mut self, head: Head, bytes: &[u8]) {
-        let origin = head.origin.get(bytes);
-        self.path_len = origin
-            .iter()
-            .position(|&b| b == b'?')
-            .unwrap_or(origin.len()) as u32;
+        self.path_len = u32::from(head.path_len);
         self.method = head.method;
         self.version = head.version;
         self.target = head.target;
@@ -97,9 +93,10 @@ impl RequestHead {
     /// Text inside the target.
     fn text(&self, span: Span) -> &str {
         let bytes = span.get(&self.bytes);
-        // SAFETY: every span passed here lies inside the `&str` httparse returned as the
-        // target, which it accepts only as visible ASCII, so any sub-range is UTF-8;
-        // the bytes are never modified.
+        // SAFETY: every span passed here lies inside the target, which the request-line
+        // parser accepts only as UTF-8 (and whose spans start and end next to ASCII
+        // bytes: its start, `?`, the end of an authority), so it is UTF-8 too; the
+        // bytes are never modified.
         unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 }
@@ -114,8 +111,9 @@ impl fmt::Display for RequestHead {
 /// An HTTP request. Handlers take it by value: `async fn handler(req: Request)`.
 pub struct Request {
     head: Rc<RequestHead>,
-    /// Path parameters from the route pattern, percent-decoded.
-    params: Vec<(Rc<str>, String)>,
+    /// Path parameters from the route pattern, percent-decoded; `None` when there are
+    /// none, so that dropping a request without any needs no call into `Vec`'s drop.
+    params: Option<Vec<(Rc<str>, String)>>,
     body: BodyReader,
     state: Rc<StateMap>,
 }
@@ -124,7 +122,7 @@ impl Request {
     pub(crate) fn new(head: Rc<RequestHead>, body: BodyReader, state: Rc<StateMap>) -> Request {
         Request {
             head,
-            params: Vec::new(),
+            params: None,
             body,
             state,
         }
@@ -196,6 +194,7 @@ impl Request {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
+            .flatten()
             .find(|(n, _)| &**n == name)
             .map(|(_, v)| v.as_str())
     }
@@ -276,7 +275,10 @@ impl Request {
 
     /// Every path parameter, in the order of the route pattern, as (name, decoded value).
     pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.params.iter().map(|(n, v)| (&**n, v.as_str()))
+        self.params
+            .iter()
+            .flatten()
+            .map(|(n, v)| (&**n, v.as_str()))
     }
 
     /// The whole body (413 if it is over the server's limit).
@@ -304,8 +306,14 @@ impl Request {
             .map_err(|e| HttpError::new(422, format!("invalid JSON body: {e}")))
     }
 
+    /// The route's parameters (most routes have none).
     pub(crate) fn set_params(&mut self, params: Vec<(Rc<str>, String)>) {
-        self.params = params;
+        if params.capacity() == 0 {
+            // Nothing to free, so nothing is lost by skipping the drop (a call).
+            std::mem::forget(params);
+        } else {
+            self.params = Some(params);
+        }
     }
 }
 
