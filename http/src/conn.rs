@@ -100,28 +100,33 @@ enum Served {
 pub(crate) fn serve_connection(io: Rc<ConnIo>, slot: SlotGuard) -> impl Future<Output = ()> {
     async move {
         let shared = &*slot.shared;
-        // The keep-alive timer, pushed back before each idle wait rather than replaced.
-        let mut idle = pin!(sleep(shared.config.keep_alive_timeout));
+        // The connection's one timer. Before the first request it is the header
+        // timeout, running from the accept; then the keep-alive timeout, pushed back
+        // before each idle wait rather than replaced.
+        let mut idle = pin!(sleep(shared.config.header_read_timeout));
         let mut first = true;
         loop {
-            if !first {
-                // Idle keep-alive connection: close on the idle timeout or on shutdown.
-                let mut armed = false;
-                let read = poll_fn(|cx| poll_idle(&io, &slot, idle.as_mut(), &mut armed, cx));
-                match read.await {
-                    Some(Ok(n)) if n > 0 => {}
-                    _ => return,
-                }
+            // Waits for bytes with nothing held (a new connection too, so a burst of
+            // connects that have sent nothing yet costs no buffers): close on the
+            // timer or on shutdown. The first wait's timer is already set.
+            let mut armed = first;
+            let read = poll_fn(|cx| poll_idle(&io, &slot, idle.as_mut(), &mut armed, cx));
+            match read.await {
+                Some(Ok(n)) if n > 0 => {}
+                _ => return,
             }
+            // The first head's time limit counts from the accept.
+            let accepted_at = first.then(|| idle.deadline() - shared.config.header_read_timeout);
+            first = false;
             // A slow poll while it serves names the connection's last request (see
             // `ConnIo`'s `Display`): told to the executor once per poll, not per
             // request (16 pipelined requests are answered in one poll).
             let serving = Described {
                 detail: Rc::clone(&io) as Rc<dyn std::fmt::Display>,
-                future: Pooled::new(|| serve_requests(&io, shared, first)),
+                future: Pooled::new(|| serve_requests(&io, shared, accepted_at)),
             };
             match serving.await {
-                Served::Idle => first = false,
+                Served::Idle => {}
                 Served::Closed => return,
                 #[cfg(feature = "ws")]
                 Served::Upgraded(upgrade) => return upgrade(io).await,
@@ -147,15 +152,20 @@ pub(crate) async fn serve_tls_connection(
     serve_connection(io, slot).await
 }
 
-/// Answers requests while bytes are buffered (on a new connection: waits for the first
-/// head), until the connection goes idle or closes.
-async fn serve_requests(io: &Rc<ConnIo>, shared: &Shared, mut first: bool) -> Served {
+/// Answers requests while bytes are buffered, until the connection goes idle or closes;
+/// `accepted_at`: this is a new connection's first request, whose head timeout runs
+/// from then.
+async fn serve_requests(
+    io: &Rc<ConnIo>,
+    shared: &Shared,
+    mut accepted_at: Option<Instant>,
+) -> Served {
     // Taken from the thread's pool now that bytes are here, given back when the
     // connection goes idle (see `conn_io::pool`).
     let mut serving = pool::take_serving();
     let pool::Serving { head, out } = &mut serving;
     let served = loop {
-        let incoming = next_head(io, shared, first, head, out).await;
+        let incoming = next_head(io, shared, accepted_at.take(), head, out).await;
         let next = match incoming {
             Incoming::Request(framing) => {
                 let head = Rc::clone(head);
@@ -178,7 +188,6 @@ async fn serve_requests(io: &Rc<ConnIo>, shared: &Shared, mut first: bool) -> Se
             }
             break Served::Closed;
         }
-        first = false;
         // Background tasks the handler scheduled start once its response is written.
         let tasks_wait = io.background_waits();
         match next {
@@ -239,12 +248,13 @@ fn reusable<'h>(head: &'h mut Rc<RequestHead>, io: &ConnIo) -> &'h mut RequestHe
 }
 
 /// Waits for the next complete head, flushing finished responses before any wait;
-/// `Idle` once nothing is buffered and every response is written (a new connection,
-/// `first`, waits for its first head instead).
+/// `Idle` once nothing is buffered and every response is written. The header timeout
+/// runs from `started` if given (a new connection's accept), else from the head's
+/// first byte.
 async fn next_head(
     io: &ConnIo,
     shared: &Shared,
-    first: bool,
+    started: Option<Instant>,
     head: &mut Rc<RequestHead>,
     out: &mut Vec<u8>,
 ) -> Incoming {
@@ -253,8 +263,8 @@ async fn next_head(
     let max_buffer = config.max_header_bytes + 4096;
     // When the head started arriving; read from the clock only if the loop has to wait
     // in the middle of a head (a head that arrives in one read costs no clock read).
-    let mut first_byte_at: Option<Instant> = None;
-    let mut receiving = io.buffered() > 0 || first;
+    let mut first_byte_at: Option<Instant> = started;
+    let mut receiving = io.buffered() > 0;
     loop {
         let parsed = io.with_unread(|unread| {
             if unread.is_empty() {
@@ -284,8 +294,8 @@ async fn next_head(
         if !receiving {
             return Incoming::Idle;
         }
-        // A request is (or, on a new connection, should be) on its way: the header
-        // timeout runs from its first byte (or from the accept).
+        // A request is on its way: the header timeout runs from its first byte (or
+        // from the accept).
         let started = *first_byte_at.get_or_insert_with(Instant::now);
         let left = config.header_read_timeout.saturating_sub(started.elapsed());
         let read = match timeout(left, io.read_more(max_buffer)).await {
@@ -308,9 +318,9 @@ async fn next_head(
     }
 }
 
-/// Polls an idle keep-alive connection for more bytes; `None` once the keep-alive
-/// timeout passes or shutdown begins. The timer is pushed back (`armed`) only when the
-/// read has to wait, so bytes already waiting cost no clock read and no timer work. It
+/// Polls an idle connection for more bytes; `None` once its timer (`idle`) fires or
+/// shutdown begins. Unless already `armed`, the timer is pushed back by the keep-alive
+/// timeout, and only when the read has to wait, so bytes already waiting cost no clock read and no timer work. It
 /// holds no read buffer while it waits (`poll_read_idle`). A plain function polled by
 /// `poll_fn`, so the wait adds only a few references to every idle connection's task.
 fn poll_idle(

@@ -164,7 +164,7 @@ impl ConnIo {
     /// came, so an idle connection holds no buffer (as nginx does).
     pub(crate) fn poll_read_idle(&self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let mut input = self.input.borrow_mut();
-        debug_assert_eq!(input.end, 0, "read_idle with bytes buffered");
+        debug_assert_eq!(input.end, 0, "poll_read_idle with bytes buffered");
         if input.bytes.is_empty() {
             input.bytes = pool::take_input();
         }
