@@ -1,5 +1,6 @@
-//! Request heads: `line` reads the request line, httparse the header lines; this file
-//! applies RFC 9112's rules that httparse leaves to the server (Host, Content-Length,
+//! Request heads: `line` reads the request line, `fields` the header lines (both with
+//! httparse's rules and verdicts, checked against it by their tests); this file
+//! applies RFC 9112's rules that a syntax check leaves to the server (Host, Content-Length,
 //! Transfer-Encoding, versions, limits) and decides how the body is framed.
 //!
 //! Every problem becomes an [`HttpError`] with the status the RFC asks for; the
@@ -9,9 +10,11 @@ use crate::error::HttpError;
 use crate::inline_vec::InlineVec;
 use crate::method::{Method, Version};
 
+mod fields;
 mod host;
 mod line;
 
+use fields::Fields;
 use host::{is_valid_host, split_host_port, KnownHost};
 
 /// Byte range `start..end` inside the request head. Heads are at most 64 KiB
@@ -108,11 +111,6 @@ pub(crate) enum Parsed {
     Invalid(HttpError),
 }
 
-/// Header slots on the stack; more (up to the limit) take a heap array. httparse wants
-/// them initialised, so each costs a few stores per request: 16 is more than most
-/// clients send.
-const STACK_HEADERS: usize = 16;
-
 /// Parses the head at the start of `buf`; the header positions go into `headers`
 /// (the connection's reused request head), so the result is small to move.
 pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits, headers: &mut HeaderSpans) -> Parsed {
@@ -135,15 +133,10 @@ pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits, headers: &mut HeaderSp
     if line.target_at + line.target_len + " HTTP/1.x".len() - line.start > limits.max_request_line {
         return Parsed::Invalid(HttpError::new(414, "request line too long"));
     }
-    let rest = &buf[line.end..];
-    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
-    match httparse::parse_headers(rest, &mut stack) {
-        Err(httparse::Error::TooManyHeaders) if limits.max_headers > STACK_HEADERS => {
-            let mut heap = vec![httparse::EMPTY_HEADER; limits.max_headers + 1];
-            let parsed = httparse::parse_headers(rest, &mut heap);
-            complete(buf, line, parsed, limits, headers)
-        }
-        parsed => complete(buf, line, parsed, limits, headers),
+    match fields::parse_fields(buf, line.end, &mut headers.spans, limits.max_headers) {
+        Ok(Fields::Complete(len)) => complete(buf, line, len, limits, headers),
+        Ok(Fields::Partial) => partial(buf, limits),
+        Err(e) => Parsed::Invalid(syntax_error(buf, e)),
     }
 }
 
@@ -156,26 +149,17 @@ fn partial(buf: &[u8], limits: &HeadLimits) -> Parsed {
     }
 }
 
-/// The checks once the request line is complete (and not too long) and httparse has
-/// looked at the header lines.
+/// The checks once the head is complete (`len` bytes) and its lines well-formed, the
+/// header positions in `spans`.
 fn complete(
     buf: &[u8],
     line: line::Line,
-    parsed: httparse::Result<(usize, &[httparse::Header<'_>])>,
+    len: usize,
     limits: &HeadLimits,
     spans: &mut HeaderSpans,
 ) -> Parsed {
-    let (headers_len, headers) = match parsed {
-        Ok(httparse::Status::Complete(done)) => done,
-        Ok(httparse::Status::Partial) => return partial(buf, limits),
-        Err(e) => return Parsed::Invalid(syntax_error(buf, e)),
-    };
-    let len = line.end + headers_len;
     if len > limits.max_header_bytes {
         return Parsed::Invalid(HttpError::new(431, "request header section too large"));
-    }
-    if headers.len() > limits.max_headers {
-        return Parsed::Invalid(HttpError::new(431, "too many header fields"));
     }
     let target = &buf[line.target_at..line.target_at + line.target_len];
     let origin = match check_target(&line.method, target) {
@@ -191,7 +175,7 @@ fn complete(
             .position(|&b| b == b'?')
             .unwrap_or(origin.len())
     };
-    match validate(buf, headers, line.version, spans) {
+    match validate(buf, line.version, spans) {
         Ok(checked) => Parsed::Complete(Head {
             method: line.method,
             version: line.version,
@@ -214,14 +198,9 @@ struct Checked {
     expect_continue: bool,
 }
 
-/// The server's half of RFC 9112: Host, framing, connection options. The same pass
-/// records each header's position in `spans`.
-fn validate(
-    buf: &[u8],
-    headers: &[httparse::Header<'_>],
-    version: Version,
-    spans: &mut HeaderSpans,
-) -> Result<Checked, HttpError> {
+/// The server's half of RFC 9112: Host, framing, connection options, over the header
+/// positions the field parser wrote into `spans`.
+fn validate(buf: &[u8], version: Version, spans: &mut HeaderSpans) -> Result<Checked, HttpError> {
     let mut hosts = 0;
     let mut length: Option<u64> = None;
     let mut codings: Vec<&[u8]> = Vec::new();
@@ -229,12 +208,10 @@ fn validate(
     let mut keep_alive_token = false;
     let mut expect_continue = false;
     let mut saw_transfer_encoding = false;
-    spans.spans.clear();
-    for h in headers {
-        let name = h.name.as_bytes();
-        spans
-            .spans
-            .push((Span::of(buf, name), Span::of(buf, h.value)));
+    let HeaderSpans { spans, host } = spans;
+    for &(name, value) in spans.as_slice() {
+        let name = name.get(buf);
+        let value = value.get(buf);
         // The length picks the one name worth comparing.
         let is = |wanted: &[u8]| name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted);
         if !matches!(name.len(), 4 | 6 | 10 | 14 | 17) {
@@ -242,7 +219,7 @@ fn validate(
         }
         if is(b"host") {
             hosts += 1;
-            if !spans.host.is_valid(h.value) {
+            if !host.is_valid(value) {
                 return Err(HttpError::bad_request(
                     "invalid Host header (want host or host:port)",
                 ));
@@ -250,7 +227,7 @@ fn validate(
         } else if is(b"content-length") {
             // One value, or the same one repeated as a list (`5, 5`, RFC 9110 §8.6); an
             // empty value or element (`5,`) is as invalid as any other non-digit.
-            for n in h.value.split(|&b| b == b',').map(trim_ows) {
+            for n in value.split(|&b| b == b',').map(trim_ows) {
                 let n = parse_content_length(n)?;
                 if length.is_some_and(|seen| seen != n) {
                     return Err(HttpError::bad_request("differing Content-Length values"));
@@ -259,14 +236,14 @@ fn validate(
             }
         } else if is(b"transfer-encoding") {
             saw_transfer_encoding = true;
-            codings.extend(comma_list(h.value));
+            codings.extend(comma_list(value));
         } else if is(b"connection") {
-            for token in comma_list(h.value) {
+            for token in comma_list(value) {
                 close |= token.eq_ignore_ascii_case(b"close");
                 keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
             }
         } else if is(b"expect") {
-            expect_continue = h.value.eq_ignore_ascii_case(b"100-continue");
+            expect_continue = value.eq_ignore_ascii_case(b"100-continue");
         }
     }
     if version == Version::Http11 && hosts == 0 {

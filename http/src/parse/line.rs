@@ -165,7 +165,7 @@ fn skip_empty_lines(buf: &[u8]) -> Result<Option<usize>, Error> {
 }
 
 /// `tchar` (RFC 9110 §5.6.2): the bytes of a method token.
-static TOKEN: [bool; 256] = {
+pub(super) static TOKEN: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
