@@ -17,6 +17,23 @@ mod line;
 use fields::Fields;
 use host::{is_valid_host, split_host_port, KnownHost};
 
+/// A byte table for the parsers: true for ASCII letters and digits and for the bytes
+/// in `extra`, false for every other byte. Built at compile time.
+const fn alphanumeric_or(extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
 /// Byte range `start..end` inside the request head. Heads are at most 64 KiB
 /// (`ServerConfig::validate` holds `max_header_bytes` to that), so u16 offsets do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

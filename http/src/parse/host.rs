@@ -125,34 +125,7 @@ fn escapes_are_valid(mut rest: &[u8]) -> bool {
 }
 
 /// Bytes allowed in a reg-name: unreserved, sub-delims and `%` (RFC 3986 §3.2.2).
-static REG_NAME: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'%'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-            );
-        b += 1;
-    }
-    table
-};
+static REG_NAME: [bool; 256] = super::alphanumeric_or(b"-._~%!$&'()*+,;=");
 
 /// An IPv6 address or `v<hex>.<text>` (IPvFuture), without the brackets.
 fn is_ip_literal(literal: &[u8]) -> bool {

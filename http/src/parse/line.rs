@@ -165,33 +165,7 @@ fn skip_empty_lines(buf: &[u8]) -> Result<Option<usize>, Error> {
 }
 
 /// `tchar` (RFC 9110 §5.6.2): the bytes of a method token.
-pub(super) static TOKEN: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'.'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'|'
-                    | b'~'
-            );
-        b += 1;
-    }
-    table
-};
+pub(super) static TOKEN: [bool; 256] = super::alphanumeric_or(b"!#$%&'*+-.^_`|~");
 
 /// `URI_CLASS` values: a byte that ends the target; a visible ASCII byte; a `?`; a
 /// byte of 0x80 or more (allowed, if the whole target is UTF-8). They are bits, so
