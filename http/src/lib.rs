@@ -1,10 +1,11 @@
 //! # simmer-http: what uvicorn and FastAPI are, on simmer
 //!
-//! An HTTP/1.1 server on the simmer runtime: strict request parsing (httparse for the
-//! syntax, RFC 9112's rules on top), keep-alive and pipelining, request bodies
-//! (Content-Length and chunked, with limits and `100 Continue`), streamed responses,
-//! a router with path parameters, middleware with `call_next`, and errors and panics
-//! turned into responses without taking the server down. [`client::Client`] is the other
+//! An HTTP/1.1 server on the simmer runtime: strict request parsing (its own syntax
+//! parsers, held to httparse's verdicts by tests, and RFC 9112's rules on top),
+//! keep-alive and pipelining, request bodies (Content-Length and chunked, with limits
+//! and `100 Continue`), streamed responses, a router with path parameters, middleware
+//! with `call_next`, and errors and panics turned into responses without taking the
+//! server down. [`client::Client`] is the other
 //! direction: outbound requests with a keep-alive pool.
 //!
 //! ```no_run

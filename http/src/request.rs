@@ -231,7 +231,7 @@ impl Request {
             .as_slice()
             .iter()
             .map(move |(name, value)| {
-                // httparse accepts only token characters in names.
+                // The field parser accepts only token characters in names.
                 (
                     std::str::from_utf8(name.get(bytes)).unwrap_or(""),
                     value.get(bytes),
