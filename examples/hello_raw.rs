@@ -8,7 +8,6 @@
 //! cargo run --release --example hello_raw -- --addr 127.0.0.1:8082
 //! ```
 
-use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -115,12 +114,27 @@ async fn serve(mut stream: TcpStream) {
     }
 }
 
+/// The head from constant pieces and the cached date, the length in decimal: no
+/// formatting machinery (`write!` alone cost about 700 instructions per response).
 fn respond(out: &mut Vec<u8>, date: &str, content_type: &str, body: &[u8]) {
-    let _ = write!(
-        out,
-        "HTTP/1.1 200 OK\r\nServer: raw\r\nDate: {date}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
+    out.extend_from_slice(b"HTTP/1.1 200 OK\r\nServer: raw\r\nDate: ");
+    out.extend_from_slice(date.as_bytes());
+    out.extend_from_slice(b"\r\nContent-Type: ");
+    out.extend_from_slice(content_type.as_bytes());
+    out.extend_from_slice(b"\r\nContent-Length: ");
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = body.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(b"\r\n\r\n");
     out.extend_from_slice(body);
 }
 
