@@ -15,15 +15,50 @@ const LINES_BEFORE_DATE: &[u8] = b"Server: simmer\r\nDate: ";
 const DATE_AT: usize = STATUS_OK.len() + LINES_BEFORE_DATE.len();
 const LINES_LEN: usize = DATE_AT + DATE_LEN + 2;
 
+/// What follows the date in the two commonest heads, up to the length's digits.
+const TEXT_TAIL: &[u8] = b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: ";
+const JSON_TAIL: &[u8] = b"Content-Type: application/json\r\nContent-Length: ";
+const TEXT_HEAD_LEN: usize = LINES_LEN + TEXT_TAIL.len();
+const JSON_HEAD_LEN: usize = LINES_LEN + JSON_TAIL.len();
+
 struct Cached {
-    /// The second `lines` was formatted for.
+    /// The second the heads were formatted for.
     second: u64,
     /// `HTTP/1.1 200 OK\r\nServer: simmer\r\nDate: <IMF-fixdate>\r\n`.
     lines: [u8; LINES_LEN],
+    /// `lines`, then `Content-Type: text/plain; charset=utf-8` and `Content-Length: `.
+    text_head: [u8; TEXT_HEAD_LEN],
+    /// `lines`, then `Content-Type: application/json` and `Content-Length: `.
+    json_head: [u8; JSON_HEAD_LEN],
+}
+
+impl Cached {
+    /// Brings the heads up to `second`.
+    fn refresh(&mut self, second: u64) {
+        if self.second == second {
+            return;
+        }
+        self.lines[..STATUS_OK.len()].copy_from_slice(STATUS_OK);
+        self.lines[STATUS_OK.len()..DATE_AT].copy_from_slice(LINES_BEFORE_DATE);
+        self.lines[DATE_AT..DATE_AT + DATE_LEN].copy_from_slice(&format_date(second));
+        self.lines[DATE_AT + DATE_LEN..].copy_from_slice(b"\r\n");
+        self.text_head[..LINES_LEN].copy_from_slice(&self.lines);
+        self.text_head[LINES_LEN..].copy_from_slice(TEXT_TAIL);
+        self.json_head[..LINES_LEN].copy_from_slice(&self.lines);
+        self.json_head[LINES_LEN..].copy_from_slice(JSON_TAIL);
+        self.second = second;
+    }
 }
 
 thread_local! {
-    static CACHE: RefCell<Cached> = const { RefCell::new(Cached { second: u64::MAX, lines: [0; LINES_LEN] }) };
+    static CACHE: RefCell<Cached> = const {
+        RefCell::new(Cached {
+            second: u64::MAX,
+            lines: [0; LINES_LEN],
+            text_head: [0; TEXT_HEAD_LEN],
+            json_head: [0; JSON_HEAD_LEN],
+        })
+    };
 }
 
 /// Appends `HTTP/1.1 200 OK` (when `ok`) and the `Server` and `Date` header lines, the
@@ -33,13 +68,7 @@ pub(crate) fn write_head_start(out: &mut Vec<u8>, ok: bool) {
     let second = unix_seconds();
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if cache.second != second {
-            cache.lines[..STATUS_OK.len()].copy_from_slice(STATUS_OK);
-            cache.lines[STATUS_OK.len()..DATE_AT].copy_from_slice(LINES_BEFORE_DATE);
-            cache.lines[DATE_AT..DATE_AT + DATE_LEN].copy_from_slice(&format_date(second));
-            cache.lines[DATE_AT + DATE_LEN..].copy_from_slice(b"\r\n");
-            cache.second = second;
-        }
+        cache.refresh(second);
         // Two copies of constant size (the compiler inlines them), not one of a
         // variable size (a call to `memcpy`).
         if ok {
@@ -49,6 +78,27 @@ pub(crate) fn write_head_start(out: &mut Vec<u8>, ok: bool) {
                 .try_into()
                 .expect("the lines after the status line");
             out.extend_from_slice(lines);
+        }
+    });
+}
+
+/// The constant content types whose whole head (up to the length) is cached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Common {
+    Text,
+    Json,
+}
+
+/// Appends a 200's head up to the digits of its `Content-Length`: status line,
+/// `Server`, `Date`, the `Content-Type` of `kind` and `Content-Length: `, as one copy.
+pub(crate) fn write_common_head(out: &mut Vec<u8>, kind: Common) {
+    let second = unix_seconds();
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        cache.refresh(second);
+        match kind {
+            Common::Text => out.extend_from_slice(&cache.text_head),
+            Common::Json => out.extend_from_slice(&cache.json_head),
         }
     });
 }
@@ -131,6 +181,22 @@ mod tests {
         assert!(other.starts_with("Server: simmer\r\nDate: "));
         assert!(ok.ends_with(" GMT\r\n") && other.ends_with(" GMT\r\n"));
         assert_eq!(ok.len(), LINES_LEN);
+    }
+
+    #[test]
+    fn common_heads_are_the_lines_and_the_content_type() {
+        for (kind, content_type) in [
+            (Common::Text, "text/plain; charset=utf-8"),
+            (Common::Json, "application/json"),
+        ] {
+            let mut lines = Vec::new();
+            write_head_start(&mut lines, true);
+            let mut head = Vec::new();
+            write_common_head(&mut head, kind);
+            let mut want = String::from_utf8(lines).unwrap();
+            want.push_str(&format!("Content-Type: {content_type}\r\nContent-Length: "));
+            assert_eq!(String::from_utf8(head).unwrap(), want);
+        }
     }
 
     #[test]

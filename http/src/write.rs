@@ -37,6 +37,9 @@ const HEAD_ROOM: usize = 256;
 /// response is a copy of constant size (inlined by the compiler) out of constant bytes
 /// or the per-second date cache; only the body and extra headers are copied by length.
 pub(crate) fn write_response(out: &mut Vec<u8>, response: &Response, how: Framing) -> Sent {
+    if write_common(out, response, how) {
+        return Sent::Complete;
+    }
     let fixed = response.body.as_bytes();
     out.reserve(HEAD_ROOM + fixed.map_or(0, <[u8]>::len));
     let ok = response.status == StatusCode::OK;
@@ -79,6 +82,33 @@ pub(crate) fn write_response(out: &mut Vec<u8>, response: &Response, how: Framin
         out.extend_from_slice(bytes);
     }
     sent
+}
+
+/// The commonest response in one short run: a 200 with a constant text or JSON
+/// content type, no other header and a fixed body, kept alive on HTTP/1.1. Its head
+/// up to the length's digits is one cached copy (see [`date::write_common_head`]).
+/// False, with nothing written, for any other response.
+#[inline]
+fn write_common(out: &mut Vec<u8>, response: &Response, how: Framing) -> bool {
+    let (StatusCode::OK, None, Some(bytes)) =
+        (response.status, &response.headers, response.body.as_bytes())
+    else {
+        return false;
+    };
+    let kind = match response.content_type {
+        Some(value) if std::ptr::eq(value, TEXT) => date::Common::Text,
+        Some(value) if std::ptr::eq(value, JSON) => date::Common::Json,
+        _ => return false,
+    };
+    if !how.keep_alive || how.version != Version::Http11 || how.head_request {
+        return false;
+    }
+    out.reserve(HEAD_ROOM + bytes.len());
+    date::write_common_head(out, kind);
+    write_decimal(out, bytes.len());
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(bytes);
+    true
 }
 
 /// Appends one chunk of a chunked body: its size in hex, the data, CRLF.
