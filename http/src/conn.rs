@@ -165,7 +165,18 @@ async fn serve_requests(
     let mut serving = pool::take_serving();
     let pool::Serving { head, out } = &mut serving;
     let served = loop {
-        let incoming = next_head(io, shared, accepted_at.take(), head, out).await;
+        // A head already buffered is taken without starting the waiting future.
+        let started = accepted_at.take();
+        let incoming = match buffered_head(io, shared, head) {
+            Some(incoming) => {
+                // Each request spends one unit of the task's coop budget, so a client
+                // with hundreds of pipelined requests buffered yields the loop to the
+                // others.
+                poll_fn(coop::poll_proceed).await;
+                incoming
+            }
+            None => next_head(io, shared, started, head, out).await,
+        };
         let next = match incoming {
             Incoming::Request(framing) => {
                 let head = Rc::clone(head);
@@ -247,7 +258,29 @@ fn reusable<'h>(head: &'h mut Rc<RequestHead>, io: &ConnIo) -> &'h mut RequestHe
     Rc::get_mut(head).expect("just made unique")
 }
 
-/// Waits for the next complete head, flushing finished responses before any wait;
+/// The complete head at the front of the read buffer, parsed into `head`, if there is
+/// one; `None` if more bytes are needed (or none are buffered).
+fn buffered_head(io: &ConnIo, shared: &Shared, head: &mut Rc<RequestHead>) -> Option<Incoming> {
+    io.with_unread(|unread| {
+        if unread.is_empty() {
+            return (0, None);
+        }
+        let writable = reusable(head, io);
+        match parse_head(unread, &shared.config.head_limits(), &mut writable.headers) {
+            Parsed::Complete(parsed) => {
+                let len = parsed.len;
+                let framing = RequestFraming::of(&parsed);
+                writable.fill(parsed, &unread[..len]);
+                (len, Some(Incoming::Request(framing)))
+            }
+            Parsed::Invalid(e) => (0, Some(Incoming::Reject(e))),
+            Parsed::Partial => (0, None),
+        }
+    })
+}
+
+/// Waits for the next complete head when none is buffered (see `buffered_head`),
+/// flushing finished responses before any wait;
 /// `Idle` once nothing is buffered and every response is written. The header timeout
 /// runs from `started` if given (a new connection's accept), else from the head's
 /// first byte.
@@ -259,35 +292,12 @@ async fn next_head(
     out: &mut Vec<u8>,
 ) -> Incoming {
     let config = &shared.config;
-    let limits = config.head_limits();
     let max_buffer = config.max_header_bytes + 4096;
     // When the head started arriving; read from the clock only if the loop has to wait
     // in the middle of a head (a head that arrives in one read costs no clock read).
     let mut first_byte_at: Option<Instant> = started;
     let mut receiving = io.buffered() > 0;
     loop {
-        let parsed = io.with_unread(|unread| {
-            if unread.is_empty() {
-                return (0, None);
-            }
-            let writable = reusable(head, io);
-            match parse_head(unread, &limits, &mut writable.headers) {
-                Parsed::Complete(parsed) => {
-                    let len = parsed.len;
-                    let framing = RequestFraming::of(&parsed);
-                    writable.fill(parsed, &unread[..len]);
-                    (len, Some(Incoming::Request(framing)))
-                }
-                Parsed::Invalid(e) => (0, Some(Incoming::Reject(e))),
-                Parsed::Partial => (0, None),
-            }
-        });
-        if let Some(incoming) = parsed {
-            // Each request spends one unit of the task's coop budget, so a client with
-            // hundreds of pipelined requests buffered yields the loop to the others.
-            poll_fn(coop::poll_proceed).await;
-            return incoming;
-        }
         if !out.is_empty() && flush(io, shared, out).await.is_err() {
             return Incoming::Close;
         }
@@ -314,6 +324,10 @@ async fn next_head(
         match read {
             Ok(0) | Err(_) => return Incoming::Close,
             Ok(_) => receiving = true,
+        }
+        if let Some(incoming) = buffered_head(io, shared, head) {
+            poll_fn(coop::poll_proceed).await; // as in `serve_requests`
+            return incoming;
         }
     }
 }
