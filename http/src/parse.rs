@@ -230,7 +230,7 @@ fn validate(buf: &[u8], version: Version, spans: &mut HeaderSpans) -> Result<Che
         let name = name.get(buf);
         let value = value.get(buf);
         // The length picks the one name worth comparing.
-        let is = |wanted: &[u8]| name.len() == wanted.len() && name.eq_ignore_ascii_case(wanted);
+        let is = |wanted: &[u8]| name.len() == wanted.len() && token_is(name, wanted);
         if !matches!(name.len(), 4 | 6 | 10 | 14 | 17) {
             continue;
         }
@@ -298,6 +298,20 @@ fn validate(buf: &[u8], version: Version, spans: &mut HeaderSpans) -> Result<Che
         // RFC 9110 §10.1.1: ignored in HTTP/1.0, which has no 1xx responses.
         expect_continue: expect_continue && version == Version::Http11,
     })
+}
+
+/// Whether the token `name` is `lower` (lowercase letters and `-`) in any case, with no
+/// branch per byte: setting bit 5 lowercases a letter, and of the bytes it maps to a
+/// letter or to `-` only those two letters and `-` itself (CR maps to `-`, but
+/// is no token byte) can be in a name at all.
+fn token_is(name: &[u8], lower: &[u8]) -> bool {
+    debug_assert!(lower.iter().all(|&b| b.is_ascii_lowercase() || b == b'-'));
+    name.len() == lower.len()
+        && name
+            .iter()
+            .zip(lower)
+            .fold(0, |diff, (&b, &want)| diff | ((b | 0x20) ^ want))
+            == 0
 }
 
 /// The four request-target forms of RFC 9112 §3.2, each allowed only where it belongs:
@@ -601,6 +615,31 @@ mod tests {
             (b"a%4", 400),
         ] {
             assert_eq!(status(host), want, "{:?}", String::from_utf8_lossy(host));
+        }
+    }
+
+    #[test]
+    fn token_is_agrees_with_ignoring_ascii_case_for_every_token_byte() {
+        for wanted in [
+            "host",
+            "content-length",
+            "transfer-encoding",
+            "connection",
+            "expect",
+        ] {
+            let wanted = wanted.as_bytes();
+            for at in 0..wanted.len() {
+                for b in (0..=255u8).filter(|&b| line::TOKEN[b as usize]) {
+                    let mut name = wanted.to_vec();
+                    name[at] = b;
+                    assert_eq!(
+                        token_is(&name, wanted),
+                        name.eq_ignore_ascii_case(wanted),
+                        "{:?}",
+                        String::from_utf8_lossy(&name)
+                    );
+                }
+            }
         }
     }
 
