@@ -34,10 +34,16 @@ struct Cached {
 
 impl Cached {
     /// Brings the heads up to `second`.
+    #[inline]
     fn refresh(&mut self, second: u64) {
-        if self.second == second {
-            return;
+        if self.second != second {
+            self.format(second);
         }
+    }
+
+    /// Formats the heads for `second` (once a second: kept out of the inlined path).
+    #[cold]
+    fn format(&mut self, second: u64) {
         self.lines[..STATUS_OK.len()].copy_from_slice(STATUS_OK);
         self.lines[STATUS_OK.len()..DATE_AT].copy_from_slice(LINES_BEFORE_DATE);
         self.lines[DATE_AT..DATE_AT + DATE_LEN].copy_from_slice(&format_date(second));

@@ -79,6 +79,7 @@ pub mod tls;
 mod transport;
 mod type_map;
 #[cfg(feature = "workers")]
+mod words;
 mod workers;
 mod write;
 #[cfg(feature = "ws")]
