@@ -19,7 +19,6 @@ use crate::body::{skip_buffered, too_large, BodyReader};
 use crate::conn_io::{pool, BodyProgress, ConnIo};
 use crate::error::HttpError;
 use crate::handler::{CatchPanic, Described};
-use crate::method::{Method, Version};
 use crate::parse::{parse_head, Framing, Head, Parsed};
 use crate::pooled::Pooled;
 use crate::request::{Request, RequestHead};
@@ -44,31 +43,11 @@ enum Next {
     CloseAfterDraining,
 }
 
-/// What the connection itself needs to know about a request.
-struct RequestFraming {
-    version: Version,
-    head_request: bool,
-    framing: Framing,
-    keep_alive: bool,
-    expect_continue: bool,
-}
-
-impl RequestFraming {
-    fn of(head: &Head) -> RequestFraming {
-        RequestFraming {
-            version: head.version,
-            head_request: head.method == Method::Head,
-            framing: head.framing,
-            keep_alive: head.keep_alive,
-            expect_continue: head.expect_continue,
-        }
-    }
-}
-
 /// What waiting for a head produced.
 enum Incoming {
-    /// The head is in the connection's `RequestHead`.
-    Request(RequestFraming),
+    /// The head is in the connection's `RequestHead`; what the connection itself
+    /// needs to know of it.
+    Request(Head),
     /// Every response is written and nothing more is buffered: the connection is idle.
     Idle,
     Close,
@@ -266,12 +245,10 @@ fn buffered_head(io: &ConnIo, shared: &Shared, head: &mut Rc<RequestHead>) -> Op
             return (0, None);
         }
         let writable = reusable(head, io);
-        match parse_head(unread, &shared.config.head_limits(), &mut writable.headers) {
+        match parse_head(unread, &shared.config.head_limits(), &mut writable.parsed) {
             Parsed::Complete(parsed) => {
-                let len = parsed.len;
-                let framing = RequestFraming::of(&parsed);
-                writable.fill(parsed, &unread[..len]);
-                (len, Some(Incoming::Request(framing)))
+                writable.keep_bytes(&unread[..parsed.len]);
+                (parsed.len, Some(Incoming::Request(parsed)))
             }
             Parsed::Invalid(e) => (0, Some(Incoming::Reject(e))),
             Parsed::Partial => (0, None),
@@ -363,7 +340,7 @@ fn poll_idle(
 async fn handle(
     io: &Rc<ConnIo>,
     shared: &Shared,
-    request: RequestFraming,
+    request: Head,
     head: Rc<RequestHead>,
     out: &mut Vec<u8>,
 ) -> Next {

@@ -29,7 +29,7 @@ pub enum HeadVerdict {
 /// Parses and validates `buf` as a request head, as a connection does.
 pub fn request_head(buf: &[u8]) -> HeadVerdict {
     let mut shared = RequestHead::empty();
-    match parse_head(buf, &LIMITS, &mut shared.headers) {
+    match parse_head(buf, &LIMITS, &mut shared.parsed) {
         Parsed::Partial => HeadVerdict::Partial,
         Parsed::Invalid(e) => {
             let status = e.status().0;
@@ -39,14 +39,14 @@ pub fn request_head(buf: &[u8]) -> HeadVerdict {
         Parsed::Complete(head) => {
             let len = head.len;
             assert!(len <= buf.len(), "the head lies inside the input");
-            for (name, value) in shared.headers.as_slice() {
+            for (name, value) in shared.parsed.as_slice() {
                 assert!(name.start <= name.end && usize::from(name.end) <= len);
                 assert!(value.start <= value.end && usize::from(value.end) <= len);
             }
             // `RequestHead::target` relies on the target being UTF-8 (its SAFETY note).
-            let target = head.target.get(&buf[..len]);
+            let target = shared.parsed.target.get(&buf[..len]);
             assert!(std::str::from_utf8(target).is_ok(), "target is UTF-8");
-            shared.fill(head, &buf[..len]);
+            shared.keep_bytes(&buf[..len]);
             // Routing slices the target: that must hold on any accepted head.
             let _ = (shared.path(), shared.query());
             // Had the head arrived in two reads, the first part must wait for more.

@@ -75,18 +75,33 @@ pub(crate) struct HeadLimits {
     pub(crate) max_headers: usize,
 }
 
-/// What the parser leaves in the connection's reused request head: the header (name,
-/// value) positions (16 fit without an allocation), and the last Host value it found
-/// valid on this connection.
-pub(crate) struct HeaderSpans {
+/// What the parser leaves in the connection's reused request head: the request line's
+/// parts, the header (name, value) positions (16 fit without an allocation), and the
+/// last Host value it found valid on this connection. Written in place, so a parsed
+/// head is never moved; the line's parts only once the whole head is accepted.
+pub(crate) struct ParsedHead {
+    pub(crate) method: Method,
+    pub(crate) version: Version,
+    /// The request target, as sent.
+    pub(crate) target: Span,
+    /// The path and query the request is routed by: the whole target in origin-form,
+    /// the part after the authority in absolute-form (empty there means `/`).
+    pub(crate) origin: Span,
+    /// Length of the path part of `origin` (up to its first `?`).
+    pub(crate) path_len: u16,
     spans: InlineVec<(Span, Span), 16>,
     host: KnownHost,
 }
 
-impl HeaderSpans {
-    /// None yet, and no Host known.
-    pub(crate) fn new() -> HeaderSpans {
-        HeaderSpans {
+impl ParsedHead {
+    /// Nothing parsed yet, and no Host known.
+    pub(crate) fn new() -> ParsedHead {
+        ParsedHead {
+            method: Method::Get,
+            version: Version::Http11,
+            target: Span::default(),
+            origin: Span::default(),
+            path_len: 0,
             spans: InlineVec::new(),
             host: KnownHost::new(),
         }
@@ -98,19 +113,14 @@ impl HeaderSpans {
     }
 }
 
-/// A complete, validated request head.
+/// What the connection needs to know of a complete, validated request head (its
+/// parts are in the `ParsedHead`).
 pub(crate) struct Head {
-    pub(crate) method: Method,
-    pub(crate) version: Version,
-    /// The request target, as sent.
-    pub(crate) target: Span,
-    /// The path and query the request is routed by: the whole target in origin-form,
-    /// the part after the authority in absolute-form (empty there means `/`).
-    pub(crate) origin: Span,
-    /// Length of the path part of `origin` (up to its first `?`).
-    pub(crate) path_len: u16,
     /// Bytes of the head, including the blank line (and any leading empty lines).
     pub(crate) len: usize,
+    pub(crate) version: Version,
+    /// A `HEAD` request (no body in the answer).
+    pub(crate) head_request: bool,
     pub(crate) framing: Framing,
     /// The client wants the connection kept open after this response.
     pub(crate) keep_alive: bool,
@@ -128,9 +138,9 @@ pub(crate) enum Parsed {
     Invalid(HttpError),
 }
 
-/// Parses the head at the start of `buf`; the header positions go into `headers`
-/// (the connection's reused request head), so the result is small to move.
-pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits, headers: &mut HeaderSpans) -> Parsed {
+/// Parses the head at the start of `buf` into `into` (the connection's reused request
+/// head), so the result is small to move.
+pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits, into: &mut ParsedHead) -> Parsed {
     let line = match line::parse_line(buf) {
         Ok(Some(line)) => line,
         // 414 comes before any other verdict.
@@ -150,8 +160,8 @@ pub(crate) fn parse_head(buf: &[u8], limits: &HeadLimits, headers: &mut HeaderSp
     if line.target_at + line.target_len + " HTTP/1.x".len() - line.start > limits.max_request_line {
         return Parsed::Invalid(HttpError::new(414, "request line too long"));
     }
-    match fields::parse_fields(buf, line.end, &mut headers.spans, limits.max_headers) {
-        Ok(Fields::Complete(len)) => complete(buf, line, len, limits, headers),
+    match fields::parse_fields(buf, line.end, &mut into.spans, limits.max_headers) {
+        Ok(Fields::Complete(len)) => complete(buf, line, len, limits, into),
         Ok(Fields::Partial) => partial(buf, limits),
         Err(e) => Parsed::Invalid(syntax_error(buf, e)),
     }
@@ -167,13 +177,13 @@ fn partial(buf: &[u8], limits: &HeadLimits) -> Parsed {
 }
 
 /// The checks once the head is complete (`len` bytes) and its lines well-formed, the
-/// header positions in `spans`.
+/// header positions in `into`; on success the line's parts go there too.
 fn complete(
     buf: &[u8],
     line: line::Line,
     len: usize,
     limits: &HeadLimits,
-    spans: &mut HeaderSpans,
+    into: &mut ParsedHead,
 ) -> Parsed {
     if len > limits.max_header_bytes {
         return Parsed::Invalid(HttpError::new(431, "request header section too large"));
@@ -192,20 +202,24 @@ fn complete(
             .position(|&b| b == b'?')
             .unwrap_or(origin.len())
     };
-    match validate(buf, line.version, spans) {
-        Ok(checked) => Parsed::Complete(Head {
-            method: line.method,
-            version: line.version,
-            target: Span::of(buf, target),
-            origin: Span::of(buf, origin),
-            path_len: path_len as u16,
-            len,
-            framing: checked.framing,
-            keep_alive: checked.keep_alive,
-            expect_continue: checked.expect_continue,
-        }),
-        Err(e) => Parsed::Invalid(e),
-    }
+    let checked = match validate(buf, line.version, into) {
+        Ok(checked) => checked,
+        Err(e) => return Parsed::Invalid(e),
+    };
+    let head = Head {
+        len,
+        version: line.version,
+        head_request: line.method == Method::Head,
+        framing: checked.framing,
+        keep_alive: checked.keep_alive,
+        expect_continue: checked.expect_continue,
+    };
+    into.method = line.method;
+    into.version = line.version;
+    into.target = Span::of(buf, target);
+    into.origin = Span::of(buf, origin);
+    into.path_len = path_len as u16;
+    Parsed::Complete(head)
 }
 
 /// What the header checks decide.
@@ -217,7 +231,7 @@ struct Checked {
 
 /// The server's half of RFC 9112: Host, framing, connection options, over the header
 /// positions the field parser wrote into `spans`.
-fn validate(buf: &[u8], version: Version, spans: &mut HeaderSpans) -> Result<Checked, HttpError> {
+fn validate(buf: &[u8], version: Version, into: &mut ParsedHead) -> Result<Checked, HttpError> {
     let mut hosts = 0;
     let mut length: Option<u64> = None;
     let mut codings: Vec<&[u8]> = Vec::new();
@@ -225,7 +239,7 @@ fn validate(buf: &[u8], version: Version, spans: &mut HeaderSpans) -> Result<Che
     let mut keep_alive_token = false;
     let mut expect_continue = false;
     let mut saw_transfer_encoding = false;
-    let HeaderSpans { spans, host } = spans;
+    let ParsedHead { spans, host, .. } = into;
     for &(name, value) in spans.as_slice() {
         let name = name.get(buf);
         let value = value.get(buf);
@@ -495,7 +509,7 @@ mod tests {
     };
 
     fn status_of(raw: &[u8]) -> Option<u16> {
-        match parse_head(raw, &LIMITS, &mut HeaderSpans::new()) {
+        match parse_head(raw, &LIMITS, &mut ParsedHead::new()) {
             Parsed::Invalid(e) => Some(e.status().0),
             Parsed::Complete(_) => None,
             Parsed::Partial => Some(0),
@@ -591,7 +605,7 @@ mod tests {
 
     #[test]
     fn a_remembered_host_changes_no_verdict() {
-        let mut spans = HeaderSpans::new();
+        let mut spans = ParsedHead::new();
         let mut status = |host: &[u8]| {
             let mut raw = b"GET / HTTP/1.1\r\nHost: ".to_vec();
             raw.extend_from_slice(host);
@@ -645,7 +659,7 @@ mod tests {
 
     #[test]
     fn keep_alive_rules() {
-        let ka = |raw: &[u8]| match parse_head(raw, &LIMITS, &mut HeaderSpans::new()) {
+        let ka = |raw: &[u8]| match parse_head(raw, &LIMITS, &mut ParsedHead::new()) {
             Parsed::Complete(h) => h.keep_alive,
             Parsed::Invalid(e) => panic!("{e}"),
             Parsed::Partial => panic!("partial"),

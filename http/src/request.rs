@@ -10,7 +10,7 @@ use std::str::FromStr;
 use crate::body::BodyReader;
 use crate::error::{HttpError, ValidationError};
 use crate::method::{Method, Version};
-use crate::parse::{Head, HeaderSpans, Span};
+use crate::parse::{ParsedHead, Span};
 use crate::percent;
 use crate::type_map::TypeMap;
 
@@ -27,57 +27,38 @@ pub(crate) type StateMap = TypeMap<Rc<dyn Any>>;
 /// making and freeing these two allocations was about 9% of a pipelined request's
 /// instructions (callgrind, benches/instructions.sh).
 pub(crate) struct RequestHead {
-    method: Method,
-    version: Version,
-    /// Where the request-line parser found the target (UTF-8 it validated).
-    target: Span,
-    /// The path and query inside the target (see [`Head::origin`]).
-    origin: Span,
-    /// Length of the path part of `origin` (up to `?`).
-    path_len: u32,
     /// The head's bytes.
     bytes: Vec<u8>,
-    /// Filled by the parser in place.
-    pub(crate) headers: HeaderSpans,
+    /// The parser's positions in `bytes`: the request line's parts, the headers.
+    pub(crate) parsed: ParsedHead,
 }
 
 impl RequestHead {
     /// A head to be filled.
     pub(crate) fn empty() -> RequestHead {
         RequestHead {
-            method: Method::Get,
-            version: Version::Http11,
-            target: Span::default(),
-            origin: Span::default(),
-            path_len: 0,
             bytes: Vec::new(),
-            headers: HeaderSpans::new(),
+            parsed: ParsedHead::new(),
         }
     }
 
-    /// Takes over a parsed head whose header positions the parser wrote into
-    /// `self.headers`; `bytes` are the head's bytes.
-    pub(crate) fn fill(&mut self, head: Head, bytes: &[u8]) {
-        self.path_len = u32::from(head.path_len);
-        self.method = head.method;
-        self.version = head.version;
-        self.target = head.target;
-        self.origin = head.origin;
+    /// Keeps the bytes of the head the parser has just accepted into `self.parsed`.
+    pub(crate) fn keep_bytes(&mut self, bytes: &[u8]) {
         self.bytes.clear();
         self.bytes.extend_from_slice(bytes);
     }
 
     pub(crate) fn method(&self) -> &Method {
-        &self.method
+        &self.parsed.method
     }
 
     pub(crate) fn target(&self) -> &str {
-        self.text(self.target)
+        self.text(self.parsed.target)
     }
 
     /// The path: in absolute-form, the part after the authority (`/` if none).
     pub(crate) fn path(&self) -> &str {
-        match &self.text(self.origin)[..self.path_len as usize] {
+        match &self.text(self.parsed.origin)[..self.parsed.path_len as usize] {
             "" => "/",
             path => path,
         }
@@ -85,8 +66,8 @@ impl RequestHead {
 
     /// The query after `?`, if any.
     pub(crate) fn query(&self) -> Option<&str> {
-        let origin = self.text(self.origin);
-        let rest = &origin[self.path_len as usize..];
+        let origin = self.text(self.parsed.origin);
+        let rest = &origin[self.parsed.path_len as usize..];
         rest.strip_prefix('?')
     }
 
@@ -104,7 +85,7 @@ impl RequestHead {
 impl fmt::Display for RequestHead {
     /// `GET /path?query`, as slow-poll warnings and logs show a request.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.target())
+        write!(f, "{} {}", self.parsed.method, self.target())
     }
 }
 
@@ -135,12 +116,12 @@ impl Request {
 
     /// The method.
     pub fn method(&self) -> &Method {
-        &self.head.method
+        &self.head.parsed.method
     }
 
     /// The protocol version.
     pub fn version(&self) -> Version {
-        self.head.version
+        self.head.parsed.version
     }
 
     /// The request target as sent, still percent-encoded: path and query, or the whole
@@ -227,7 +208,7 @@ impl Request {
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
         let bytes = &self.head.bytes[..];
         self.head
-            .headers
+            .parsed
             .as_slice()
             .iter()
             .map(move |(name, value)| {

@@ -157,10 +157,10 @@ impl TestClient {
     /// Parses and checks the head as the server does.
     fn read_head(&self, bytes: &[u8]) -> Result<(RequestHead, Framing), HttpError> {
         let mut head = RequestHead::empty();
-        match parse_head(bytes, &self.config.head_limits(), &mut head.headers) {
+        match parse_head(bytes, &self.config.head_limits(), &mut head.parsed) {
             Parsed::Complete(parsed) => {
                 let (len, framing) = (parsed.len, parsed.framing);
-                head.fill(parsed, &bytes[..len]);
+                head.keep_bytes(&bytes[..len]);
                 Ok((head, framing))
             }
             Parsed::Invalid(error) => Err(error),
