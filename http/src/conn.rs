@@ -15,17 +15,19 @@ use std::time::Instant;
 use simmer_executor::coop;
 use simmer_reactor::time::{sleep, timeout, Readable, Sleep};
 
-use crate::body::{skip_buffered, too_large, BodyReader};
-use crate::conn_io::{pool, BodyProgress, ConnIo};
+use crate::conn_io::{pool, ConnIo};
 use crate::error::HttpError;
-use crate::handler::{CatchPanic, Described};
-use crate::parse::{parse_head, Framing, Head, Parsed};
+use crate::handler::Described;
+use crate::inline_future::InlineFuture;
+use crate::parse::{parse_head, Head, Parsed};
 use crate::pooled::Pooled;
-use crate::request::{Request, RequestHead};
-use crate::response::{Body, Response};
-use crate::router::Started;
+use crate::request::RequestHead;
 use crate::server::Shared;
-use crate::write::{write_chunk, write_response, Sent, LAST_CHUNK};
+use crate::write::write_response;
+
+mod answer;
+
+use answer::{answer_now, poll_answer, prepare, Responded, Step};
 
 /// Write the batch early once this much is waiting.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -143,6 +145,9 @@ async fn serve_requests(
     // connection goes idle (see `conn_io::pool`).
     let mut serving = pool::take_serving();
     let pool::Serving { head, out } = &mut serving;
+    // Each request's handler future is written into this one slot, where it stays
+    // (pinned) until its response is taken.
+    let mut slot = pin!(InlineFuture::empty());
     let served = loop {
         // A head already buffered is taken without starting the waiting future.
         let started = accepted_at.take();
@@ -157,9 +162,43 @@ async fn serve_requests(
             None => next_head(io, shared, started, head, out).await,
         };
         let next = match incoming {
-            Incoming::Request(framing) => {
-                let head = Rc::clone(head);
-                handle(io, shared, framing, head, out).await
+            // One request through the app, in steps that are plain functions but for
+            // the waits: a handler that finishes in its first poll, and a response
+            // that fits in the buffer, need no future of their own.
+            Incoming::Request(request) => 'answered: {
+                if let Some(refused) = prepare(io, shared, &request, out) {
+                    break 'answered refused;
+                }
+                if io.owes_continue.get()
+                    && !out.is_empty()
+                    && flush(io, shared, out).await.is_err()
+                {
+                    break 'answered Next::Close;
+                }
+                let now = poll_fn(|cx| {
+                    Poll::Ready(answer_now(
+                        io,
+                        shared,
+                        &request,
+                        head,
+                        slot.as_mut(),
+                        out,
+                        cx,
+                    ))
+                });
+                let responded = match now.await {
+                    Step::Responded(responded) => responded,
+                    Step::Waiting { plain } => {
+                        let answer = poll_fn(|cx| {
+                            poll_answer(io, shared, &request, head, plain, slot.as_mut(), out, cx)
+                        });
+                        answer.await
+                    }
+                };
+                match responded {
+                    Responded::Done(next) => next,
+                    Responded::Unfinished(rest) => rest.finish(io, shared, out).await,
+                }
             }
             Incoming::Reject(error) => {
                 // Answered in the router's error style (JSON detail, or plain text).
@@ -336,201 +375,11 @@ fn poll_idle(
     Poll::Pending
 }
 
-/// Runs one request through the app and appends its response to `out`.
-async fn handle(
-    io: &Rc<ConnIo>,
-    shared: &Shared,
-    request: Head,
-    head: Rc<RequestHead>,
-    out: &mut Vec<u8>,
-) -> Next {
-    let config = &shared.config;
-    let mut keep_alive = request.keep_alive;
-    if let Framing::Length(n) = request.framing {
-        if n > config.max_body_bytes as u64 {
-            // Refused without reading the body.
-            let response = shared.app.error_response(too_large(config.max_body_bytes));
-            write_response(out, &response, closing());
-            return Next::CloseAfterDraining;
-        }
-    }
-    io.body.set(BodyProgress::start(request.framing));
-    io.owes_continue
-        .set(request.expect_continue && request.framing != Framing::Empty);
-    if io.owes_continue.get() && !out.is_empty() && flush(io, shared, out).await.is_err() {
-        return Next::Close;
-    }
-    let body = BodyReader::new(Some(Rc::clone(io)), config.max_body_bytes);
-    let req = Request::new(Rc::clone(&head), body, Rc::clone(&shared.app.state));
-    // Pinned where routing wrote it: moving the handler's future out of `Started`
-    // first would copy it whole (it is a few hundred bytes, see `inline_future`).
-    let mut started = pin!(shared.app.start(req));
-    // SAFETY: `started` is never moved again; the future inside is used only pinned
-    // (as `running.future`) and dropped in place with `started`.
-    let started = unsafe { started.as_mut().get_unchecked_mut() };
-    let mut response = match started {
-        Started::Answered(response) => {
-            std::mem::replace(response, Response::new(crate::status::StatusCode(200)))
-        }
-        Started::Running { future, plain } => {
-            let plain = *plain;
-            // What a slow poll reports from now on (see `serve_connection`).
-            io.last_request.replace(Some(Rc::clone(&head)));
-            // SAFETY: see `started` above: the future stays where it is until dropped.
-            let future = unsafe { Pin::new_unchecked(future) };
-            match CatchPanic(future).await {
-                Ok(response) if plain => shared.app.finish(response, &head),
-                Ok(response) => response,
-                Err(message) => {
-                    simmer_executor::log_error!(
-                        "simmer_http",
-                        "simmer-http: handler for {} (from {}) panicked: {message}",
-                        head,
-                        io.peer
-                    );
-                    shared
-                        .app
-                        .error_response(HttpError::new(500, "Internal Server Error"))
-                }
-            }
-        }
-    };
-    drop(head);
-    // The body the handler left unread is skipped (its framing checked) before the
-    // response is committed, as far as it is buffered; the rest after the response.
-    let mut discard_after = None;
-    let body_finished = match settle_unread_body(io, config.max_body_bytes) {
-        Unread::Finished => true,
-        Unread::Rest(budget) => {
-            discard_after = Some(budget);
-            true
-        }
-        Unread::BadFraming(e) => {
-            // Never a 200 for a request whose body turns out malformed.
-            response = shared.app.error_response(e);
-            false
-        }
-        Unread::Abandon => false,
-    };
-    keep_alive &= body_finished && !shared.is_draining();
-    #[cfg(feature = "ws")]
-    if !keep_alive || response.status.0 != 101 {
-        // The handshake was answered with something else (or the connection is
-        // closing): no upgrade.
-        io.upgrade.take();
-    }
-    let how = crate::write::Framing {
-        version: request.version,
-        keep_alive,
-        head_request: request.head_request,
-    };
-    let sent = write_response(out, &response, how);
-    if sent != Sent::Complete {
-        let Body::Stream(stream) = &mut response.body else {
-            unreachable!("only stream bodies are sent in pieces");
-        };
-        if flush(io, shared, out).await.is_err() {
-            return Next::Close;
-        }
-        while let Some(piece) = stream.next().await {
-            match sent {
-                Sent::Chunked => write_chunk(out, &piece),
-                _ => out.extend_from_slice(&piece),
-            }
-            if flush(io, shared, out).await.is_err() {
-                return Next::Close;
-            }
-        }
-        if sent == Sent::Chunked {
-            out.extend_from_slice(LAST_CHUNK);
-        } else {
-            keep_alive = false; // HTTP/1.0: the close ends the body
-        }
-    }
-    if let (true, Some(budget)) = (keep_alive, discard_after) {
-        // The response goes out first (the client may be waiting for it), then the
-        // rest of the body is read and dropped. Bad framing or a body past the bound
-        // found now closes the connection: the answer is already on its way.
-        if flush(io, shared, out).await.is_err() || !discard_rest(io, budget).await {
-            return Next::Close;
-        }
-    }
-    match (keep_alive, body_finished) {
-        (true, _) => Next::KeepGoing,
-        (false, true) if discard_after.is_none() => Next::Close,
-        (false, true) => Next::CloseAfterDraining,
-        (false, false) => Next::CloseAfterDraining,
-    }
-}
-
 /// Starts the background tasks of the response just written (they run even if the
 /// client has gone).
 fn start_background(io: &ConnIo, head: &RequestHead) {
     if let Some(tasks) = io.background.take() {
         tasks.release(head);
-    }
-}
-
-/// Most bytes of an unread body skipped to keep a connection (nginx discards unread
-/// bodies, hyper closes): this or the body limit, the smaller.
-const DISCARD_BOUND: usize = 64 * 1024;
-
-/// What became of a body the handler did not read to its end.
-enum Unread {
-    /// It was read, or it was all buffered and has been skipped.
-    Finished,
-    /// More is coming: skip up to this many more bytes after the response.
-    Rest(usize),
-    /// Its framing is broken: answer this instead, and close.
-    BadFraming(HttpError),
-    /// Too large to skip, never sent (`100 Continue` was not given), or broken by a
-    /// failed read: answer with `Connection: close`.
-    Abandon,
-}
-
-/// Skips what is buffered of the body the handler left unread (RFC 9112 §9.3: the
-/// server must read it, or close, to find the next request).
-fn settle_unread_body(io: &ConnIo, max_body_bytes: usize) -> Unread {
-    if io.body.get() == BodyProgress::Done {
-        return Unread::Finished;
-    }
-    if io.owes_continue.get() {
-        return Unread::Abandon; // the client waits for 100 Continue before sending it
-    }
-    let mut budget = DISCARD_BOUND.min(max_body_bytes);
-    if let BodyProgress::Length(left) = io.body.get() {
-        if left > budget as u64 {
-            return Unread::Abandon; // known to be past the bound: don't start
-        }
-    }
-    if let Err(e) = skip_buffered(io, &mut budget) {
-        return Unread::BadFraming(e);
-    }
-    match io.body.get() {
-        BodyProgress::Done => Unread::Finished,
-        BodyProgress::Broken => Unread::Abandon,
-        _ if budget == 0 => Unread::Abandon,
-        _ => Unread::Rest(budget),
-    }
-}
-
-/// Reads and drops the rest of an unread body, within `budget` bytes and the body read
-/// timeout for each wait; true if it ended cleanly and the connection can go on.
-async fn discard_rest(io: &ConnIo, mut budget: usize) -> bool {
-    loop {
-        if skip_buffered(io, &mut budget).is_err() {
-            return false;
-        }
-        match io.body.get() {
-            BodyProgress::Done => return true,
-            _ if budget == 0 => return false,
-            _ => {}
-        }
-        let want = (budget + 4096).clamp(16 * 1024, 1 << 20);
-        match timeout(io.body_read_timeout, io.read_more(want)).await {
-            Ok(Ok(n)) if n > 0 => {}
-            _ => return false,
-        }
     }
 }
 

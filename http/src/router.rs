@@ -5,6 +5,7 @@
 use std::any::{Any, TypeId};
 use std::cell::Cell;
 use std::fmt;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use crate::error::{Error, HttpError};
@@ -314,10 +315,11 @@ pub(crate) struct App {
 pub(crate) enum Started {
     /// Routing answered it at once (404, 405).
     Answered(Response),
-    /// A future to poll to its response. `plain`: it is the handler's own future (no
-    /// middleware, no metrics), so the connection passes its response through
-    /// [`App::finish`] (error handlers) and catches its panics itself.
-    Running { future: InlineFuture, plain: bool },
+    /// A future to poll to its response is in the slot given to [`App::start`].
+    /// `plain`: it is the handler's own future (no middleware, no metrics), so the
+    /// connection passes its response through [`App::finish`] (error handlers) and
+    /// catches its panics itself.
+    Running { plain: bool },
 }
 
 /// What routing found for a request.
@@ -352,23 +354,23 @@ impl App {
     /// future: the connection polls it directly, with no router futures around it
     /// (each async layer cost a poll, a drop and a move of the `Response` per request,
     /// about 500 instructions in all, callgrind). With layers or counters the whole
-    /// chain runs as one future, as [`App::handle`] does.
-    pub(crate) fn start(self: &Rc<Self>, mut req: Request) -> Started {
+    /// chain runs as one future, as [`App::handle`] does. The future goes into `slot`
+    /// (the connection's, reused for each of its requests).
+    pub(crate) fn start(
+        self: &Rc<Self>,
+        mut req: Request,
+        slot: Pin<&mut InlineFuture>,
+    ) -> Started {
         if self.has_layers() {
             let app = Rc::clone(self);
-            let chain = async move { app.handle(req).await };
-            return Started::Running {
-                future: InlineFuture::new(chain),
-                plain: false,
-            };
+            slot.set(|| async move { app.handle(req).await });
+            return Started::Running { plain: false };
         }
         match self.route(&req) {
             Routed::Found(handler, params, _) => {
                 req.set_params(params);
-                Started::Running {
-                    future: handler.call(req),
-                    plain: true,
-                }
+                handler.start(req, slot);
+                Started::Running { plain: true }
             }
             Routed::NotFound => {
                 Started::Answered(self.error_response(HttpError::new(404, "Not Found")))
@@ -382,11 +384,14 @@ impl App {
 
     /// What the plain path does after the handler: a response carrying a handler error
     /// gets the registered answer (see [`Router::exception_handler`]).
-    pub(crate) fn finish(&self, response: Response, head: &Rc<RequestHead>) -> Response {
+    /// In place: the common response, without an error, is not moved.
+    #[inline]
+    pub(crate) fn finish(&self, response: &mut Response, head: &Rc<RequestHead>) {
         if response.error.is_none() {
-            return response;
+            return;
         }
-        self.answer_errors(response, &RequestLine(Rc::clone(head)))
+        let taken = std::mem::replace(response, Response::new(crate::status::StatusCode(500)));
+        *response = self.answer_errors(taken, &RequestLine(Rc::clone(head)));
     }
 
     /// Runs the request through middleware layer `index` onwards, then the router.
@@ -458,11 +463,13 @@ impl App {
             }
         };
         let what = RequestLine::of(&req);
+        let mut future = std::pin::pin!(InlineFuture::empty());
+        handler.start(req, future.as_mut());
         if !catch_panics {
-            let response = handler.call(req).await;
+            let response = future.await;
             return self.answer_errors(response, &what);
         }
-        match CatchPanic(std::pin::pin!(handler.call(req))).await {
+        match CatchPanic(future).await {
             Ok(response) => self.answer_errors(response, &what),
             Err(message) => {
                 simmer_executor::log_error!(

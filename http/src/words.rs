@@ -5,6 +5,7 @@
 /// Whether two byte strings of the same length are equal, compared a word at a time:
 /// full words from the front, then one last word that may overlap the one before it
 /// (so no byte-by-byte tail). Under eight bytes, two overlapping half-words.
+#[inline]
 pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let len = a.len();
     if len != b.len() {
