@@ -38,7 +38,7 @@ pub(crate) struct Inner {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
     /// Readiness and wakers per registration; the slab key is the mio token.
-    pub(crate) sources: RefCell<Slab<ScheduledIo>>,
+    pub(crate) sources: RefCell<Slab<Rc<ScheduledIo>>>,
     pub(crate) timers: RefCell<TimerQueue>,
     unparker: Arc<MioUnpark>,
     /// Wakers collected during a turn, woken after the borrows above are released.
@@ -182,13 +182,13 @@ impl Inner {
             Err(e) => return Err(with_context(e, "waiting for I/O events")),
         }
         let mut to_wake = self.to_wake.borrow_mut();
-        let mut sources = self.sources.borrow_mut();
+        let sources = self.sources.borrow();
         let mut delivered = 0;
         for event in events.iter() {
             if event.token() == UNPARK_TOKEN {
                 continue;
             }
-            let Some(io) = sources.get_mut(event.token().0) else {
+            let Some(io) = sources.get(event.token().0) else {
                 continue; // deregistered while the event was in flight
             };
             delivered += 1;
