@@ -15,7 +15,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::task::Waker;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
@@ -42,9 +42,10 @@ impl TimerKey {
 }
 
 struct Entry {
-    /// Deadline in ns since the queue's base; checked again on fire, so a heap item
-    /// that outlived its entry, or was postponed, can never fire a timer early.
-    deadline: u64,
+    /// The deadline, checked again on fire (as ns since the queue's base), so a heap
+    /// item that outlived its entry, or was postponed, can never fire a timer early.
+    /// Kept as an `Instant` so that postponing compares and stores, with no conversion.
+    deadline: Instant,
     generation: u32,
     fired: bool,
     waker: Option<Waker>,
@@ -92,7 +93,7 @@ impl TimerQueue {
 
     /// Adds a timer that wakes `waker` at `deadline`.
     pub fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
-        let deadline = self.to_ns(deadline);
+        let ns = self.to_ns(deadline);
         let generation = self.next_generation;
         self.next_generation = self.next_generation.wrapping_add(1);
         let slot = self.entries.insert(Entry {
@@ -105,8 +106,24 @@ impl TimerQueue {
             slot: u32::try_from(slot).expect("fewer than 2^32 timers"),
             generation,
         };
-        self.heap.push(Reverse((deadline, key.packed())));
+        self.heap.push(Reverse((ns, key.packed())));
         key
+    }
+
+    /// `Ready` once the timer has fired; else makes `waker` the one it will wake (the
+    /// future may have moved to another task). One lookup: what `Sleep` polls.
+    pub fn poll_timer(&mut self, key: TimerKey, waker: &Waker) -> Poll<()> {
+        let Some(entry) = self.entry_mut(key) else {
+            return Poll::Pending;
+        };
+        if entry.fired {
+            return Poll::Ready(());
+        }
+        match &entry.waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => entry.waker = Some(waker.clone()),
+        }
+        Poll::Pending
     }
 
     /// Replaces the waker of a pending timer (the future moved to another task).
@@ -123,7 +140,6 @@ impl TimerQueue {
     /// its current one; returns false (changing nothing) if the timer has fired, is
     /// gone, or `deadline` is earlier. No heap work: see the module docs.
     pub fn postpone(&mut self, key: TimerKey, deadline: Instant) -> bool {
-        let deadline = self.to_ns(deadline);
         match self.entry_mut(key) {
             Some(entry) if !entry.fired && deadline >= entry.deadline => {
                 entry.deadline = deadline;
@@ -220,8 +236,10 @@ impl TimerQueue {
     /// What the heap item `(deadline, packed)` stands for now.
     fn item(&self, deadline: u64, packed: u64) -> Item {
         match self.entry(TimerKey::unpack(packed)) {
-            Some(e) if !e.fired && e.deadline == deadline => Item::Current,
-            Some(e) if !e.fired => Item::Moved(e.deadline),
+            Some(e) if !e.fired => match self.to_ns(e.deadline) {
+                ns if ns == deadline => Item::Current,
+                ns => Item::Moved(ns),
+            },
             _ => Item::Stale,
         }
     }
@@ -330,6 +348,35 @@ mod tests {
         let mut w = Vec::new();
         assert_eq!(q.fire_expired(t0 + Duration::from_secs(2), &mut w), 0);
         assert_eq!(q.fire_expired(t0 + Duration::from_secs(3), &mut w), 1);
+    }
+
+    #[test]
+    fn poll_timer_keeps_the_newest_waker_and_is_ready_once_fired() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        use std::task::Wake;
+
+        struct Count(AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let mut q = TimerQueue::new();
+        let t0 = Instant::now();
+        let key = q.insert(t0 + Duration::from_millis(5), noop());
+        let waker = Waker::from(Arc::clone(&count));
+        assert!(q.poll_timer(key, &waker).is_pending());
+        let mut w = Vec::new();
+        assert_eq!(q.fire_expired(t0 + Duration::from_millis(5), &mut w), 1);
+        w.drain(..).for_each(Waker::wake);
+        assert_eq!(
+            count.0.load(Ordering::Relaxed),
+            1,
+            "the waker given last was woken"
+        );
+        assert!(q.poll_timer(key, &waker).is_ready());
     }
 
     #[test]

@@ -78,14 +78,11 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         match &self.timer {
-            Some((handle, key)) => {
-                let mut timers = handle.inner.timers.borrow_mut();
-                if timers.is_fired(*key) {
-                    return Poll::Ready(());
-                }
-                timers.set_waker(*key, cx.waker());
-                Poll::Pending
-            }
+            Some((handle, key)) => handle
+                .inner
+                .timers
+                .borrow_mut()
+                .poll_timer(*key, cx.waker()),
             None => {
                 if Instant::now() >= self.deadline {
                     return Poll::Ready(());
