@@ -112,6 +112,7 @@ impl TimerQueue {
 
     /// `Ready` once the timer has fired; else makes `waker` the one it will wake (the
     /// future may have moved to another task). One lookup: what `Sleep` polls.
+    #[inline]
     pub fn poll_timer(&mut self, key: TimerKey, waker: &Waker) -> Poll<()> {
         let Some(entry) = self.entry_mut(key) else {
             return Poll::Pending;
@@ -139,6 +140,7 @@ impl TimerQueue {
     /// Moves a pending timer's deadline to `deadline`, which must not be earlier than
     /// its current one; returns false (changing nothing) if the timer has fired, is
     /// gone, or `deadline` is earlier. No heap work: see the module docs.
+    #[inline]
     pub fn postpone(&mut self, key: TimerKey, deadline: Instant) -> bool {
         match self.entry_mut(key) {
             Some(entry) if !entry.fired && deadline >= entry.deadline => {
@@ -250,6 +252,7 @@ impl TimerQueue {
             .filter(|e| e.generation == key.generation)
     }
 
+    #[inline]
     fn entry_mut(&mut self, key: TimerKey) -> Option<&mut Entry> {
         self.entries
             .get_mut(key.slot as usize)
