@@ -83,6 +83,7 @@ pub(crate) struct ScheduledIo {
 
 impl ScheduledIo {
     /// Adds an event's readiness; queues the wakers of the directions it unblocks.
+    #[inline]
     pub(crate) fn set(&self, readiness: Readiness, to_wake: &mut Vec<Waker>) {
         self.readiness.set(self.readiness.get() | readiness.0);
         if readiness.0 & Readiness::mask(Direction::Read) != 0 {
