@@ -151,7 +151,8 @@ impl Registration {
     }
 
     /// Runs a non-blocking `op` once the cache says it may succeed, spending one unit of
-    /// the task's coop budget, and clears readiness when it reports `WouldBlock`.
+    /// the task's coop budget, and clears readiness when it reports `WouldBlock`. A
+    /// socket that is not ready spends no budget: only operations that may complete do.
     #[inline]
     pub(crate) fn poll_io<R>(
         &self,
@@ -159,15 +160,20 @@ impl Registration {
         direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        if self.poll_ready(cx, direction).is_pending() {
+            return Poll::Pending;
+        }
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
         loop {
-            if self.poll_ready(cx, direction).is_pending() {
-                return Poll::Pending;
-            }
             match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(direction, true),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear(direction, true);
+                    if self.poll_ready(cx, direction).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 result => return Poll::Ready(result),
             }
