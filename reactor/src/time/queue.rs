@@ -46,6 +46,9 @@ struct Entry {
     /// item that outlived its entry, or was postponed, can never fire a timer early.
     /// Kept as an `Instant` so that postponing compares and stores, with no conversion.
     deadline: Instant,
+    /// Postponed since its heap item was pushed: the item's deadline is out of date.
+    /// (Otherwise the item is exactly current, and checking it needs no conversion.)
+    moved: bool,
     generation: u32,
     fired: bool,
     waker: Option<Waker>,
@@ -99,6 +102,7 @@ impl TimerQueue {
         let slot = self.entries.insert(Entry {
             deadline,
             generation,
+            moved: false,
             fired: false,
             waker: Some(waker),
         });
@@ -144,7 +148,10 @@ impl TimerQueue {
     pub fn postpone(&mut self, key: TimerKey, deadline: Instant) -> bool {
         match self.entry_mut(key) {
             Some(entry) if !entry.fired && deadline >= entry.deadline => {
-                entry.deadline = deadline;
+                if deadline > entry.deadline {
+                    entry.deadline = deadline;
+                    entry.moved = true;
+                }
                 true
             }
             _ => false,
@@ -177,7 +184,7 @@ impl TimerQueue {
     /// the answer may be early, by at most one wake per postponed timer, but never late.
     pub fn next_deadline(&mut self) -> Option<Instant> {
         while let Some(&Reverse((deadline, packed))) = self.heap.peek() {
-            if let Item::Stale = self.item(deadline, packed) {
+            if let Item::Stale = self.item(packed) {
                 self.heap.pop();
                 self.stale -= 1;
                 continue;
@@ -208,9 +215,10 @@ impl TimerQueue {
                 break;
             }
             self.heap.pop();
-            match self.item(deadline, packed) {
+            match self.item(packed) {
                 Item::Current => {}
                 Item::Moved(to) => {
+                    self.entries[TimerKey::unpack(packed).slot as usize].moved = false;
                     self.heap.push(Reverse((to, packed)));
                     continue;
                 }
@@ -231,17 +239,15 @@ impl TimerQueue {
     /// Deadline as whole ns after `base` (an `Instant` is itself ns-precise on Linux;
     /// a deadline before `base` becomes 0, due at once).
     fn to_ns(&self, deadline: Instant) -> u64 {
-        let ns = deadline.saturating_duration_since(self.base).as_nanos();
-        u64::try_from(ns).unwrap_or(u64::MAX)
+        to_ns(self.base, deadline)
     }
 
-    /// What the heap item `(deadline, packed)` stands for now.
-    fn item(&self, deadline: u64, packed: u64) -> Item {
+    /// What the heap item for `packed` stands for now. A live timer has exactly one
+    /// heap item (an item whose slot was reused carries an older generation).
+    fn item(&self, packed: u64) -> Item {
         match self.entry(TimerKey::unpack(packed)) {
-            Some(e) if !e.fired => match self.to_ns(e.deadline) {
-                ns if ns == deadline => Item::Current,
-                ns => Item::Moved(ns),
-            },
+            Some(e) if !e.fired && !e.moved => Item::Current,
+            Some(e) if !e.fired => Item::Moved(self.to_ns(e.deadline)),
             _ => Item::Stale,
         }
     }
@@ -262,20 +268,30 @@ impl TimerQueue {
     fn compact_if_mostly_stale(&mut self) {
         if self.stale > 1024 && self.stale * 2 > self.heap.len() {
             let mut heap = std::mem::take(&mut self.heap).into_vec();
-            heap.retain_mut(
-                |Reverse((deadline, packed))| match self.item(*deadline, *packed) {
-                    Item::Current => true,
-                    Item::Moved(to) => {
-                        *deadline = to;
+            let entries = &mut self.entries;
+            heap.retain_mut(|Reverse((deadline, packed))| {
+                let key = TimerKey::unpack(*packed);
+                match entries.get_mut(key.slot as usize) {
+                    Some(e) if e.generation == key.generation && !e.fired => {
+                        if e.moved {
+                            e.moved = false;
+                            *deadline = to_ns(self.base, e.deadline);
+                        }
                         true
                     }
-                    Item::Stale => false,
-                },
-            );
+                    _ => false,
+                }
+            });
             self.heap = BinaryHeap::from(heap);
             self.stale = 0;
         }
     }
+}
+
+/// `deadline` as whole ns after `base`; 0 if before it, `u64::MAX` past ~584 years.
+fn to_ns(base: Instant, deadline: Instant) -> u64 {
+    let ns = deadline.saturating_duration_since(base).as_nanos();
+    u64::try_from(ns).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
