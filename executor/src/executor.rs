@@ -309,6 +309,9 @@ impl Core {
         }
     }
 
+    /// Runs `poll` with a fresh budget, then times it and counts it. Inlined into the
+    /// loop, since it runs once per poll.
+    #[inline(always)]
     fn measured_poll<R>(&self, task: Option<Task>, poll: impl FnOnce() -> R) -> R {
         // The budget is reset per poll; it is lifted when `block_on` returns.
         budget::reset();
