@@ -107,3 +107,33 @@ fn stream_to_itself_round_trips_with_read_and_write_in_one_task() {
         }
     });
 }
+
+#[test]
+fn waiting_on_a_socket_that_is_not_ready_spends_no_budget() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let idle_client = TcpStream::connect(addr).await.unwrap();
+        let (idle, _) = listener.accept().await.unwrap();
+        let busy_client = TcpStream::connect(addr).await.unwrap();
+        let (busy, _) = listener.accept().await.unwrap();
+        busy_client.write_all(&[1u8; 2048]).await.unwrap();
+        // A full read: the socket stays marked readable (a short one would clear it).
+        let mut buf = [0u8; 1024];
+        busy.read_exact(&mut buf).await.unwrap();
+        std::future::poll_fn(|cx| {
+            // Far more waits than the budget holds, all in one poll.
+            for _ in 0..4 * simmer::coop::BUDGET {
+                assert!(idle.poll_read(cx, &mut buf).is_pending());
+            }
+            assert!(
+                busy.poll_read(cx, &mut buf).is_ready(),
+                "the budget was spent by waits that read nothing"
+            );
+            std::task::Poll::Ready(())
+        })
+        .await;
+        drop(idle_client);
+    });
+}

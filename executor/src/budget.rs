@@ -15,6 +15,7 @@ thread_local! {
 }
 
 /// Spends one unit of the current task's budget; false when it was used up.
+#[inline]
 pub(crate) fn spend() -> bool {
     REMAINING.with(|remaining| match remaining.get() {
         UNLIMITED => true,
@@ -27,6 +28,7 @@ pub(crate) fn spend() -> bool {
 }
 
 /// Gives the task about to be polled a fresh budget.
+#[inline]
 pub(crate) fn reset() {
     REMAINING.with(|remaining| remaining.set(BUDGET));
 }

@@ -12,6 +12,7 @@ pub use crate::budget::BUDGET;
 
 /// Spends one unit of the current task's budget; when it is used up, returns `Pending`
 /// and reschedules the task after the next I/O check.
+#[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     if crate::budget::spend() {
         return Poll::Ready(());

@@ -95,7 +95,7 @@ pub(crate) struct Core {
     wake_source: Cell<WakeSource>,
     /// What the poll in progress is doing (e.g. "GET /block"), if a future said so;
     /// shown in slow-poll warnings, cleared after each poll.
-    poll_detail: RefCell<Option<Rc<dyn fmt::Display>>>,
+    poll_detail: Cell<Option<Rc<dyn fmt::Display>>>,
 }
 
 impl Executor {
@@ -150,7 +150,7 @@ impl Executor {
                 recent_slow: RefCell::new(VecDeque::new()),
                 clock_tick_ns: resolution().as_nanos() as u64,
                 wake_source: Cell::new(WakeSource::Task),
-                poll_detail: RefCell::new(None),
+                poll_detail: Cell::new(None),
             }),
         }
     }
@@ -219,10 +219,12 @@ impl Core {
 
     fn run_task(&self, task: Task) {
         let header = task.header();
-        // Queued tasks have SCHEDULED set and RUNNING clear: flip both.
+        // Queued tasks have SCHEDULED set and RUNNING clear: flip both. Adding
+        // RUNNING - SCHEDULED does exactly that (no carry past RUNNING), in one `xadd`
+        // where `fetch_xor` would be a compare-and-swap loop.
         let previous = header
             .state
-            .fetch_xor(SCHEDULED | RUNNING, Ordering::AcqRel);
+            .fetch_add(RUNNING - SCHEDULED, Ordering::AcqRel);
         debug_assert_eq!(previous & (SCHEDULED | RUNNING | COMPLETE), SCHEDULED);
         if previous & ABORTED != 0 {
             task.cancel();
@@ -234,8 +236,9 @@ impl Core {
         let mut cx = Context::from_waker(&waker);
         if self.timed_poll(Some(task), || task.poll(&mut cx)) {
             self.finish(task);
-        } else if header.state.fetch_and(!RUNNING, Ordering::AcqRel) & SCHEDULED != 0 {
-            // Woken while it was running: back of the queue.
+        } else if header.state.fetch_sub(RUNNING, Ordering::AcqRel) & SCHEDULED != 0 {
+            // Woken while it was running (RUNNING is set, so subtracting it cleared just
+            // that bit): back of the queue.
             self.push(task);
         }
     }
@@ -306,6 +309,9 @@ impl Core {
         }
     }
 
+    /// Runs `poll` with a fresh budget, then times it and counts it. Inlined into the
+    /// loop, since it runs once per poll.
+    #[inline(always)]
     fn measured_poll<R>(&self, task: Option<Task>, poll: impl FnOnce() -> R) -> R {
         // The budget is reset per poll; it is lifted when `block_on` returns.
         budget::reset();
@@ -334,10 +340,8 @@ impl Core {
         if held >= self.slow_poll_ns {
             self.report_slow_poll(task, held);
         }
-        // Usually empty: no detail to drop.
-        if self.poll_detail.borrow().is_some() {
-            self.poll_detail.borrow_mut().take();
-        }
+        // Usually empty: nothing to drop.
+        drop(self.poll_detail.take());
         result
     }
 
@@ -349,7 +353,8 @@ impl Core {
             task_name: task.and_then(|t| t.header().name.as_deref().cloned()),
             held: Duration::from_nanos(held_ns),
             threshold: self.config.slow_poll_threshold.unwrap_or_default(),
-            detail: self.poll_detail.borrow().as_ref().map(|d| d.to_string()),
+            // Taken, not borrowed: the poll is over and the detail with it.
+            detail: self.poll_detail.take().map(|d| d.to_string()),
             loop_delay: self.stats.counters.loop_delay.snapshot(),
             loop_name: self.config.name.clone(),
         };
@@ -645,8 +650,9 @@ fn spawn_inner<F: Future + 'static>(future: F, name: Option<TaskName>) -> JoinHa
 /// Says what the poll in progress is doing (an HTTP server passes the request line), for
 /// the slow-poll warning. Call it from inside a future's `poll`; it lasts until that
 /// poll ends and costs nothing unless the poll turns out slow.
+#[inline]
 pub fn describe_current_poll(detail: Rc<dyn fmt::Display>) {
-    with_core(|core| *core.poll_detail.borrow_mut() = Some(detail));
+    with_core(|core| core.poll_detail.set(Some(detail)));
 }
 
 /// The current runtime's statistics, or `None` outside a runtime.

@@ -38,7 +38,7 @@ pub(crate) struct Inner {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
     /// Readiness and wakers per registration; the slab key is the mio token.
-    pub(crate) sources: RefCell<Slab<ScheduledIo>>,
+    pub(crate) sources: RefCell<Slab<Rc<ScheduledIo>>>,
     pub(crate) timers: RefCell<TimerQueue>,
     unparker: Arc<MioUnpark>,
     /// Wakers collected during a turn, woken after the borrows above are released.
@@ -155,6 +155,8 @@ impl Inner {
     fn turn(&self, timeout: Option<Duration>) -> io::Result<()> {
         let next_timer = self.timers.borrow_mut().next_deadline();
         let timeout = match next_timer {
+            // A non-blocking check stays one: no clock read needed to shorten it.
+            Some(_) if timeout == Some(Duration::ZERO) => timeout,
             Some(deadline) => {
                 let until_timer = deadline.saturating_duration_since(Instant::now());
                 Some(timeout.map_or(until_timer, |t| t.min(until_timer)))
@@ -168,8 +170,12 @@ impl Inner {
         if !nothing_to_collect {
             self.poll_events(timeout)?;
         }
-        if next_timer.is_some() {
-            self.fire_timers();
+        if let Some(deadline) = next_timer {
+            // Nothing can fire before the earliest deadline.
+            let now = Instant::now();
+            if deadline <= now {
+                self.fire_timers(now);
+            }
         }
         Ok(())
     }
@@ -182,13 +188,13 @@ impl Inner {
             Err(e) => return Err(with_context(e, "waiting for I/O events")),
         }
         let mut to_wake = self.to_wake.borrow_mut();
-        let mut sources = self.sources.borrow_mut();
+        let sources = self.sources.borrow();
         let mut delivered = 0;
         for event in events.iter() {
             if event.token() == UNPARK_TOKEN {
                 continue;
             }
-            let Some(io) = sources.get_mut(event.token().0) else {
+            let Some(io) = sources.get(event.token().0) else {
                 continue; // deregistered while the event was in flight
             };
             delivered += 1;
@@ -202,13 +208,12 @@ impl Inner {
         Ok(())
     }
 
-    fn fire_timers(&self) {
+    fn fire_timers(&self, now: Instant) {
         let mut to_wake = std::mem::take(&mut *self.to_wake.borrow_mut());
-        let fired = self.timers.borrow_mut().fire_expired_late(
-            Instant::now(),
-            &mut to_wake,
-            report::timer_lateness,
-        );
+        let fired =
+            self.timers
+                .borrow_mut()
+                .fire_expired_late(now, &mut to_wake, report::timer_lateness);
         report::timers_fired(fired as u64);
         self.wake_all(to_wake, WakeSource::Timer);
     }

@@ -5,7 +5,9 @@
 //! task woken with nothing new therefore makes no syscall, and a drained socket is not
 //! read again until the next edge.
 
+use std::cell::Cell;
 use std::io;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use mio::event::Source;
@@ -69,23 +71,30 @@ impl Readiness {
     }
 }
 
-/// What the reactor keeps per registration.
+/// What the reactor keeps per registration, shared (one `Rc`) by the reactor's table
+/// and the registration: an operation reads and clears the readiness bits in place,
+/// without borrowing the table or looking the registration up in it.
 #[derive(Default)]
 pub(crate) struct ScheduledIo {
-    readiness: Readiness,
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    readiness: Cell<u8>,
+    reader: Cell<Option<Waker>>,
+    writer: Cell<Option<Waker>>,
 }
 
 impl ScheduledIo {
     /// Adds an event's readiness; queues the wakers of the directions it unblocks.
-    pub(crate) fn set(&mut self, readiness: Readiness, to_wake: &mut Vec<Waker>) {
-        self.readiness.0 |= readiness.0;
+    #[inline]
+    pub(crate) fn set(&self, readiness: Readiness, to_wake: &mut Vec<Waker>) {
+        self.readiness.set(self.readiness.get() | readiness.0);
         if readiness.0 & Readiness::mask(Direction::Read) != 0 {
-            to_wake.extend(self.reader.take());
+            if let Some(waker) = self.reader.take() {
+                to_wake.push(waker);
+            }
         }
         if readiness.0 & Readiness::mask(Direction::Write) != 0 {
-            to_wake.extend(self.writer.take());
+            if let Some(waker) = self.writer.take() {
+                to_wake.push(waker);
+            }
         }
     }
 }
@@ -93,6 +102,7 @@ impl ScheduledIo {
 /// A source registered with the current reactor; deregistered by its owner's drop.
 pub(crate) struct Registration {
     handle: Handle,
+    io: Rc<ScheduledIo>,
     key: usize,
 }
 
@@ -100,65 +110,70 @@ impl Registration {
     /// Registers `source` for both directions, edge-triggered.
     pub(crate) fn new(source: &mut impl Source) -> io::Result<Registration> {
         let handle = Handle::current()?;
-        let key = handle
-            .inner
-            .sources
-            .borrow_mut()
-            .insert(ScheduledIo::default());
+        let io = Rc::new(ScheduledIo::default());
+        let key = handle.inner.sources.borrow_mut().insert(Rc::clone(&io));
         let interest = Interest::READABLE | Interest::WRITABLE;
         if let Err(e) = handle.registry(|r| r.register(source, Token(key), interest)) {
             handle.inner.sources.borrow_mut().remove(key);
             return Err(with_context(e, "registering a socket with epoll"));
         }
-        Ok(Registration { handle, key })
+        Ok(Registration { handle, io, key })
     }
 
     /// Ready if the cache says `direction` can make progress; else stores the waker.
+    #[inline]
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<()> {
-        let mut sources = self.handle.inner.sources.borrow_mut();
-        let io = &mut sources[self.key];
-        if io.readiness.0 & Readiness::mask(direction) != 0 {
+        if self.io.readiness.get() & Readiness::mask(direction) != 0 {
             return Poll::Ready(());
         }
         let slot = match direction {
-            Direction::Read => &mut io.reader,
-            Direction::Write => &mut io.writer,
+            Direction::Read => &self.io.reader,
+            Direction::Write => &self.io.writer,
         };
-        match slot {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
-        }
+        let waker = match slot.take() {
+            Some(waker) if waker.will_wake(cx.waker()) => waker,
+            _ => cx.waker().clone(),
+        };
+        slot.set(Some(waker));
         Poll::Pending
     }
 
     /// Forgets `direction`'s readiness: `all` after `WouldBlock`, just the level bit
     /// after a short transfer (closed/error bits stay so EOF is still seen).
+    #[inline]
     pub(crate) fn clear(&self, direction: Direction, all: bool) {
         let bits = if all {
             Readiness::mask(direction)
         } else {
             Readiness::level(direction)
         };
-        self.handle.inner.sources.borrow_mut()[self.key].readiness.0 &= !bits;
+        self.io.readiness.set(self.io.readiness.get() & !bits);
     }
 
     /// Runs a non-blocking `op` once the cache says it may succeed, spending one unit of
-    /// the task's coop budget, and clears readiness when it reports `WouldBlock`.
+    /// the task's coop budget, and clears readiness when it reports `WouldBlock`. A
+    /// socket that is not ready spends no budget: only operations that may complete do.
+    #[inline]
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        if self.poll_ready(cx, direction).is_pending() {
+            return Poll::Pending;
+        }
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
         loop {
-            if self.poll_ready(cx, direction).is_pending() {
-                return Poll::Pending;
-            }
             match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(direction, true),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear(direction, true);
+                    if self.poll_ready(cx, direction).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 result => return Poll::Ready(result),
             }

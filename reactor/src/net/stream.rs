@@ -102,6 +102,7 @@ impl TcpStream {
 
     /// Polls a read. A short read (fewer bytes than `buf` holds) proves the socket is
     /// drained, so the next read waits for a readiness event instead of trying again.
+    #[inline]
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let result = self
             .registration
@@ -115,6 +116,7 @@ impl TcpStream {
     }
 
     /// Polls a write. A short write proves the send buffer is full.
+    #[inline]
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let result = self
             .registration

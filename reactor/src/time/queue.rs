@@ -15,7 +15,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::task::Waker;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
@@ -42,9 +42,13 @@ impl TimerKey {
 }
 
 struct Entry {
-    /// Deadline in ns since the queue's base; checked again on fire, so a heap item
-    /// that outlived its entry, or was postponed, can never fire a timer early.
-    deadline: u64,
+    /// The deadline, checked again on fire (as ns since the queue's base), so a heap
+    /// item that outlived its entry, or was postponed, can never fire a timer early.
+    /// Kept as an `Instant` so that postponing compares and stores, with no conversion.
+    deadline: Instant,
+    /// Postponed since its heap item was pushed: the item's deadline is out of date.
+    /// (Otherwise the item is exactly current, and checking it needs no conversion.)
+    moved: bool,
     generation: u32,
     fired: bool,
     waker: Option<Waker>,
@@ -92,12 +96,13 @@ impl TimerQueue {
 
     /// Adds a timer that wakes `waker` at `deadline`.
     pub fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
-        let deadline = self.to_ns(deadline);
+        let ns = self.to_ns(deadline);
         let generation = self.next_generation;
         self.next_generation = self.next_generation.wrapping_add(1);
         let slot = self.entries.insert(Entry {
             deadline,
             generation,
+            moved: false,
             fired: false,
             waker: Some(waker),
         });
@@ -105,8 +110,25 @@ impl TimerQueue {
             slot: u32::try_from(slot).expect("fewer than 2^32 timers"),
             generation,
         };
-        self.heap.push(Reverse((deadline, key.packed())));
+        self.heap.push(Reverse((ns, key.packed())));
         key
+    }
+
+    /// `Ready` once the timer has fired; else makes `waker` the one it will wake (the
+    /// future may have moved to another task). One lookup: what `Sleep` polls.
+    #[inline]
+    pub fn poll_timer(&mut self, key: TimerKey, waker: &Waker) -> Poll<()> {
+        let Some(entry) = self.entry_mut(key) else {
+            return Poll::Pending;
+        };
+        if entry.fired {
+            return Poll::Ready(());
+        }
+        match &entry.waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => entry.waker = Some(waker.clone()),
+        }
+        Poll::Pending
     }
 
     /// Replaces the waker of a pending timer (the future moved to another task).
@@ -122,11 +144,14 @@ impl TimerQueue {
     /// Moves a pending timer's deadline to `deadline`, which must not be earlier than
     /// its current one; returns false (changing nothing) if the timer has fired, is
     /// gone, or `deadline` is earlier. No heap work: see the module docs.
+    #[inline]
     pub fn postpone(&mut self, key: TimerKey, deadline: Instant) -> bool {
-        let deadline = self.to_ns(deadline);
         match self.entry_mut(key) {
             Some(entry) if !entry.fired && deadline >= entry.deadline => {
-                entry.deadline = deadline;
+                if deadline > entry.deadline {
+                    entry.deadline = deadline;
+                    entry.moved = true;
+                }
                 true
             }
             _ => false,
@@ -159,7 +184,7 @@ impl TimerQueue {
     /// the answer may be early, by at most one wake per postponed timer, but never late.
     pub fn next_deadline(&mut self) -> Option<Instant> {
         while let Some(&Reverse((deadline, packed))) = self.heap.peek() {
-            if let Item::Stale = self.item(deadline, packed) {
+            if let Item::Stale = self.item(packed) {
                 self.heap.pop();
                 self.stale -= 1;
                 continue;
@@ -190,9 +215,10 @@ impl TimerQueue {
                 break;
             }
             self.heap.pop();
-            match self.item(deadline, packed) {
+            match self.item(packed) {
                 Item::Current => {}
                 Item::Moved(to) => {
+                    self.entries[TimerKey::unpack(packed).slot as usize].moved = false;
                     self.heap.push(Reverse((to, packed)));
                     continue;
                 }
@@ -213,15 +239,15 @@ impl TimerQueue {
     /// Deadline as whole ns after `base` (an `Instant` is itself ns-precise on Linux;
     /// a deadline before `base` becomes 0, due at once).
     fn to_ns(&self, deadline: Instant) -> u64 {
-        let ns = deadline.saturating_duration_since(self.base).as_nanos();
-        u64::try_from(ns).unwrap_or(u64::MAX)
+        to_ns(self.base, deadline)
     }
 
-    /// What the heap item `(deadline, packed)` stands for now.
-    fn item(&self, deadline: u64, packed: u64) -> Item {
+    /// What the heap item for `packed` stands for now. A live timer has exactly one
+    /// heap item (an item whose slot was reused carries an older generation).
+    fn item(&self, packed: u64) -> Item {
         match self.entry(TimerKey::unpack(packed)) {
-            Some(e) if !e.fired && e.deadline == deadline => Item::Current,
-            Some(e) if !e.fired => Item::Moved(e.deadline),
+            Some(e) if !e.fired && !e.moved => Item::Current,
+            Some(e) if !e.fired => Item::Moved(self.to_ns(e.deadline)),
             _ => Item::Stale,
         }
     }
@@ -232,6 +258,7 @@ impl TimerQueue {
             .filter(|e| e.generation == key.generation)
     }
 
+    #[inline]
     fn entry_mut(&mut self, key: TimerKey) -> Option<&mut Entry> {
         self.entries
             .get_mut(key.slot as usize)
@@ -241,20 +268,30 @@ impl TimerQueue {
     fn compact_if_mostly_stale(&mut self) {
         if self.stale > 1024 && self.stale * 2 > self.heap.len() {
             let mut heap = std::mem::take(&mut self.heap).into_vec();
-            heap.retain_mut(
-                |Reverse((deadline, packed))| match self.item(*deadline, *packed) {
-                    Item::Current => true,
-                    Item::Moved(to) => {
-                        *deadline = to;
+            let entries = &mut self.entries;
+            heap.retain_mut(|Reverse((deadline, packed))| {
+                let key = TimerKey::unpack(*packed);
+                match entries.get_mut(key.slot as usize) {
+                    Some(e) if e.generation == key.generation && !e.fired => {
+                        if e.moved {
+                            e.moved = false;
+                            *deadline = to_ns(self.base, e.deadline);
+                        }
                         true
                     }
-                    Item::Stale => false,
-                },
-            );
+                    _ => false,
+                }
+            });
             self.heap = BinaryHeap::from(heap);
             self.stale = 0;
         }
     }
+}
+
+/// `deadline` as whole ns after `base`; 0 if before it, `u64::MAX` past ~584 years.
+fn to_ns(base: Instant, deadline: Instant) -> u64 {
+    let ns = deadline.saturating_duration_since(base).as_nanos();
+    u64::try_from(ns).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -330,6 +367,35 @@ mod tests {
         let mut w = Vec::new();
         assert_eq!(q.fire_expired(t0 + Duration::from_secs(2), &mut w), 0);
         assert_eq!(q.fire_expired(t0 + Duration::from_secs(3), &mut w), 1);
+    }
+
+    #[test]
+    fn poll_timer_keeps_the_newest_waker_and_is_ready_once_fired() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        use std::task::Wake;
+
+        struct Count(AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let mut q = TimerQueue::new();
+        let t0 = Instant::now();
+        let key = q.insert(t0 + Duration::from_millis(5), noop());
+        let waker = Waker::from(Arc::clone(&count));
+        assert!(q.poll_timer(key, &waker).is_pending());
+        let mut w = Vec::new();
+        assert_eq!(q.fire_expired(t0 + Duration::from_millis(5), &mut w), 1);
+        w.drain(..).for_each(Waker::wake);
+        assert_eq!(
+            count.0.load(Ordering::Relaxed),
+            1,
+            "the waker given last was woken"
+        );
+        assert!(q.poll_timer(key, &waker).is_ready());
     }
 
     #[test]

@@ -53,6 +53,7 @@ impl Sleep {
     /// Moves the deadline. A later deadline only updates the registered timer (no
     /// timer-heap work: resetting after every request is cheap); an earlier one
     /// re-registers it at the next poll.
+    #[inline]
     pub fn reset(&mut self, deadline: Instant) {
         if let Some((handle, key)) = &self.timer {
             if deadline >= self.deadline
@@ -66,6 +67,7 @@ impl Sleep {
         self.deadline = deadline;
     }
 
+    #[inline(never)]
     fn cancel(&mut self) {
         if let Some((handle, key)) = self.timer.take() {
             handle.inner.timers.borrow_mut().remove(key);
@@ -76,30 +78,34 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         match &self.timer {
-            Some((handle, key)) => {
-                let mut timers = handle.inner.timers.borrow_mut();
-                if timers.is_fired(*key) {
-                    return Poll::Ready(());
-                }
-                timers.set_waker(*key, cx.waker());
-                Poll::Pending
-            }
-            None => {
-                if Instant::now() >= self.deadline {
-                    return Poll::Ready(());
-                }
-                let handle = Handle::current().unwrap_or_else(|e| panic!("simmer::time: {e}"));
-                let key = handle
-                    .inner
-                    .timers
-                    .borrow_mut()
-                    .insert(self.deadline, cx.waker().clone());
-                self.timer = Some((handle, key));
-                Poll::Pending
-            }
+            Some((handle, key)) => handle
+                .inner
+                .timers
+                .borrow_mut()
+                .poll_timer(*key, cx.waker()),
+            None => self.get_mut().register(cx),
         }
+    }
+}
+
+impl Sleep {
+    /// The first poll: done already, or registers the timer.
+    #[inline(never)]
+    fn register(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.deadline {
+            return Poll::Ready(());
+        }
+        let handle = Handle::current().unwrap_or_else(|e| panic!("simmer::time: {e}"));
+        let key = handle
+            .inner
+            .timers
+            .borrow_mut()
+            .insert(self.deadline, cx.waker().clone());
+        self.timer = Some((handle, key));
+        Poll::Pending
     }
 }
 
