@@ -28,6 +28,7 @@ pub(super) enum Fields {
 ///
 /// Offsets are `u16` in `Span`: only a head no longer than 64 KiB is ever looked at
 /// through them (the caller answers a longer one with 431 before using `spans`).
+#[inline]
 pub(super) fn parse_fields(
     buf: &[u8],
     mut at: usize,

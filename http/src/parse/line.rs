@@ -29,6 +29,7 @@ pub(super) struct Line {
 
 /// `Ok(None)`: the line is not complete yet. The errors are the kinds httparse gives
 /// for the same bytes, so the mapping to statuses is shared.
+#[inline]
 pub(super) fn parse_line(buf: &[u8]) -> Result<Option<Line>, Error> {
     let Some(start) = skip_empty_lines(buf)? else {
         return Ok(None);
