@@ -84,6 +84,28 @@ pub(crate) static JSON: &str = "application/json";
 const CONTENT_TYPE: &str = "content-type";
 
 impl Response {
+    /// Lets go of a response that has been written. Most own nothing on the heap (a
+    /// constant or empty body, no header vector, no error): those are forgotten
+    /// rather than dropped, which spares a call into the drop code of every field (43
+    /// instructions of a pipelined request, callgrind). Forgetting a value that owns
+    /// nothing frees nothing and leaks nothing.
+    #[inline]
+    pub(crate) fn discard(self) {
+        // Every field named, so that a new one cannot be forgotten here.
+        let Response {
+            status: _,
+            content_type: _,
+            headers,
+            body,
+            error,
+        } = &self;
+        let owns_nothing =
+            headers.is_none() && error.is_none() && matches!(body, Body::Empty | Body::Static(_));
+        if owns_nothing {
+            std::mem::forget(self);
+        }
+    }
+
     /// An empty response with `status`.
     pub fn new(status: StatusCode) -> Response {
         Response {
@@ -462,6 +484,31 @@ impl Drop for BodyStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn discard_drops_what_a_response_owns() {
+        /// An error that counts its drops.
+        #[derive(Debug)]
+        struct Counted(Rc<std::cell::Cell<u32>>);
+        impl std::fmt::Display for Counted {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("counted")
+            }
+        }
+        impl std::error::Error for Counted {}
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() + 1);
+            }
+        }
+        let drops = Rc::new(std::cell::Cell::new(0));
+        Error::from(Counted(Rc::clone(&drops)))
+            .into_response()
+            .discard();
+        assert_eq!(drops.get(), 1, "a response with an error drops it");
+        Response::text("constant").discard();
+        Response::new(StatusCode(204)).discard();
+    }
 
     fn content_types(response: &Response) -> Vec<(&str, &str)> {
         let all = response.headers();

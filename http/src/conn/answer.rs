@@ -76,7 +76,9 @@ pub(super) fn answer_now(
     let req = Request::new(Rc::clone(head), body, Rc::clone(&shared.app.state));
     match shared.app.start(req, slot.as_mut()) {
         Started::Answered(mut response) => {
-            Step::Responded(respond(io, shared, request, &mut response, out))
+            let responded = respond(io, shared, request, &mut response, out);
+            response.discard();
+            Step::Responded(responded)
         }
         Started::Running { plain } => {
             // What a slow poll reports from now on (see `serve_connection`).
@@ -114,7 +116,9 @@ pub(super) fn poll_answer(
     if plain {
         shared.app.finish(&mut response, head);
     }
-    Poll::Ready(respond(io, shared, request, &mut response, out))
+    let responded = respond(io, shared, request, &mut response, out);
+    response.discard();
+    Poll::Ready(responded)
 }
 
 /// The answer for a handler that panicked: logged with its request, answered 500.
