@@ -31,6 +31,7 @@
 
 mod background;
 mod body;
+mod body_buffers;
 pub mod client;
 mod config;
 mod conn;
