@@ -79,8 +79,8 @@ mod testclient;
 pub mod tls;
 mod transport;
 mod type_map;
-#[cfg(feature = "workers")]
 mod words;
+#[cfg(feature = "workers")]
 mod workers;
 mod write;
 #[cfg(feature = "ws")]
