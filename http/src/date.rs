@@ -67,14 +67,22 @@ thread_local! {
     };
 }
 
-/// Appends `HTTP/1.1 200 OK` (when `ok`) and the `Server` and `Date` header lines, the
-/// date being the current IMF-fixdate (RFC 9110 §5.6.7). Without `ok` the caller has
-/// written its own status line.
-pub(crate) fn write_head_start(out: &mut Vec<u8>, ok: bool) {
+/// Runs `f` on this thread's heads, brought up to the current second first.
+#[inline]
+fn with_fresh_heads(f: impl FnOnce(&Cached)) {
     let second = unix_seconds();
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         cache.refresh(second);
+        f(&cache);
+    });
+}
+
+/// Appends `HTTP/1.1 200 OK` (when `ok`) and the `Server` and `Date` header lines, the
+/// date being the current IMF-fixdate (RFC 9110 §5.6.7). Without `ok` the caller has
+/// written its own status line.
+pub(crate) fn write_head_start(out: &mut Vec<u8>, ok: bool) {
+    with_fresh_heads(|cache| {
         // Two copies of constant size (the compiler inlines them), not one of a
         // variable size (a call to `memcpy`).
         if ok {
@@ -98,14 +106,9 @@ pub(crate) enum Common {
 /// Appends a 200's head up to the digits of its `Content-Length`: status line,
 /// `Server`, `Date`, the `Content-Type` of `kind` and `Content-Length: `, as one copy.
 pub(crate) fn write_common_head(out: &mut Vec<u8>, kind: Common) {
-    let second = unix_seconds();
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        cache.refresh(second);
-        match kind {
-            Common::Text => out.extend_from_slice(&cache.text_head),
-            Common::Json => out.extend_from_slice(&cache.json_head),
-        }
+    with_fresh_heads(|cache| match kind {
+        Common::Text => out.extend_from_slice(&cache.text_head),
+        Common::Json => out.extend_from_slice(&cache.json_head),
     });
 }
 

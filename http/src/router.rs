@@ -118,16 +118,14 @@ impl Router {
             self.needed_state
                 .push((format!("{method} {pattern}"), state));
         }
-        self.add_route(method, pattern, Rc::new(Erased::new(handler)))
+        self.add_route(method, pattern, Rc::new(Erased::new(handler)));
+        self
     }
 
     /// The body of [`Router::route`], compiled once rather than once per handler type.
-    fn add_route(
-        mut self,
-        method: Method,
-        pattern: &str,
-        handler: Rc<dyn ErasedHandler>,
-    ) -> Router {
+    /// It borrows the router rather than taking it by value, so the router is not
+    /// moved in and out of it.
+    fn add_route(&mut self, method: Method, pattern: &str, handler: Rc<dyn ErasedHandler>) {
         let segments = parse_pattern(pattern).unwrap_or_else(|e| panic!("route {pattern:?}: {e}"));
         let param_names: Vec<Rc<str>> = segments
             .iter()
@@ -159,7 +157,6 @@ impl Router {
         if let Err(method) = route.handlers.add(method, handler) {
             panic!("route {method} {pattern:?} registered twice");
         }
-        self
     }
 
     /// `GET` (and so `HEAD`) requests for `pattern`.
