@@ -68,14 +68,23 @@ thread_local! {
 }
 
 /// Runs `f` on this thread's heads, brought up to the current second first.
-#[inline]
+///
+/// `CACHE.with(|cache| ...)` with the copy inside the closure was not inlined: the
+/// call, the thread-local's accessor called through a pointer and the saved registers
+/// cost about 25 of the 60 instructions of every response's head (callgrind). Taking
+/// only the address out of `with` lets the compiler inline it to one thread-pointer
+/// offset.
+#[inline(always)]
 fn with_fresh_heads(f: impl FnOnce(&Cached)) {
     let second = unix_seconds();
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        cache.refresh(second);
-        f(&cache);
-    });
+    let cache: *const RefCell<Cached> = CACHE.with(|cache| cache as *const RefCell<Cached>);
+    // SAFETY: `CACHE` is this thread's, initialised at compile time and without a
+    // destructor, so it is valid for as long as this thread runs, and the reference
+    // does not leave this call.
+    let cache = unsafe { &*cache };
+    let mut cache = cache.borrow_mut();
+    cache.refresh(second);
+    f(&cache);
 }
 
 /// Appends `HTTP/1.1 200 OK` (when `ok`) and the `Server` and `Date` header lines, the
