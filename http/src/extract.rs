@@ -127,8 +127,7 @@ impl FromRequest<ViaRequest> for Request {
         Fut: Future<Output = R> + 'static,
         R: IntoResponse,
     {
-        let response = handler(req);
-        async move { response.await.into_response() }
+        crate::handler::Responding(handler(req))
     }
 }
 
