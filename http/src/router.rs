@@ -363,6 +363,15 @@ impl App {
             slot.set(|| async move { app.handle(req).await });
             return Started::Running { plain: false };
         }
+        // The common case first, inline: a literal path with a handler for the method
+        // needs no `Routed` value and no parameters (callgrind: about 20 instructions
+        // per request less than going through `route`).
+        if let Some(id) = self.literals.find(req.path()) {
+            if let Some(handler) = self.routes[id].handler_for(req.method()) {
+                handler.start(req, slot);
+                return Started::Running { plain: true };
+            }
+        }
         match self.route(&req) {
             Routed::Found(handler, params, _) => {
                 req.set_params(params);
