@@ -101,7 +101,10 @@ fn span(start: usize, end: usize) -> Span {
 /// The offset of the first byte from `at` on that cannot be in a field value: a
 /// control byte other than HTAB (CR and LF among them), DEL, or the end of `buf`.
 /// Eight bytes at a time while none of them is one (a value such as `127.0.0.1:8080`
-/// is then two words instead of fourteen table lookups).
+/// is then two words instead of fourteen table lookups). Always inlined: its one
+/// caller runs it once per field, and the call alone cost about 14 instructions per
+/// request (callgrind) when the compiler chose not to.
+#[inline(always)]
 fn skip_value_bytes(buf: &[u8], mut at: usize) -> usize {
     while let Some(word) = buf.get(at..at + 8) {
         let stops = value_stops(u64::from_le_bytes(word.try_into().expect("eight bytes")));
