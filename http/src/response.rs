@@ -104,8 +104,11 @@ impl Response {
         // Nothing left in it owns anything but the body's buffer, if any: forgotten
         // once the buffer is taken out.
         let mut this = std::mem::ManuallyDrop::new(self);
-        if let Body::Bytes(buffer) = std::mem::replace(&mut this.body, Body::Empty) {
-            crate::body_buffers::give(buffer);
+        match std::mem::replace(&mut this.body, Body::Empty) {
+            Body::Bytes(buffer) => crate::body_buffers::give(buffer),
+            // `Empty` or `Static`: nothing to drop, so not even a call to the drop
+            // code that would find that out (19 instructions, callgrind).
+            other => std::mem::forget(other),
         }
     }
 
