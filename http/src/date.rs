@@ -114,6 +114,7 @@ pub(crate) enum Common {
 
 /// Appends a 200's head up to the digits of its `Content-Length`: status line,
 /// `Server`, `Date`, the `Content-Type` of `kind` and `Content-Length: `, as one copy.
+#[inline]
 pub(crate) fn write_common_head(out: &mut Vec<u8>, kind: Common) {
     with_fresh_heads(|cache| match kind {
         Common::Text => out.extend_from_slice(&cache.text_head),
