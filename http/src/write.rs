@@ -116,8 +116,15 @@ fn write_common(out: &mut Vec<u8>, response: &Response, how: Framing) -> bool {
     }
     out.reserve(HEAD_ROOM + bytes.len());
     date::write_common_head(out, kind);
-    write_decimal(out, bytes.len());
-    out.extend_from_slice(b"\r\n\r\n");
+    let n = bytes.len();
+    if (10..100).contains(&n) {
+        // The two digits and the blank line in one copy of constant size.
+        let [tens, ones] = two_digits(n);
+        out.extend_from_slice(&[tens, ones, b'\r', b'\n', b'\r', b'\n']);
+    } else {
+        write_decimal(out, n);
+        out.extend_from_slice(b"\r\n\r\n");
+    }
     out.extend_from_slice(bytes);
     true
 }
