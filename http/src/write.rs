@@ -98,8 +98,9 @@ fn write_any(out: &mut Vec<u8>, response: &Response, how: Framing) -> Sent {
 /// The commonest response in one short run: a 200 with a constant text or JSON
 /// content type, no other header and a fixed body, kept alive on HTTP/1.1. Its head
 /// up to the length's digits is one cached copy (see [`date::write_common_head`]).
-/// False, with nothing written, for any other response.
-#[inline]
+/// False, with nothing written, for any other response. Always inlined: the compiler
+/// had made it a call of its own (about 15 instructions per request, callgrind).
+#[inline(always)]
 fn write_common(out: &mut Vec<u8>, response: &Response, how: Framing) -> bool {
     let (StatusCode::OK, None, Some(bytes)) =
         (response.status, &response.headers, response.body.as_bytes())
