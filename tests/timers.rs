@@ -82,6 +82,35 @@ fn a_reset_sleep_ends_at_its_new_deadline() {
 }
 
 #[test]
+fn reset_after_counts_from_the_loops_wake_up_and_never_ends_early() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let ms = Duration::from_millis;
+        // Not yet polled: no wake-up to count from, so it reads the clock.
+        let mut idle = std::pin::pin!(sleep(ms(1)));
+        let before = Instant::now();
+        idle.as_mut().reset_after(ms(30));
+        assert!(idle.deadline() >= before + ms(30));
+        // Registered, and the loop has just woken (for the 1 ms timeout).
+        assert!(timeout(ms(1), idle.as_mut()).await.is_err());
+        let woken = Instant::now();
+        // A poll that blocks (as a handler that calls a blocking function does) keeps
+        // the loop from reading the clock again: the new deadline counts from the
+        // wake-up, before the block, not from now.
+        std::thread::sleep(ms(20));
+        let now = Instant::now();
+        idle.as_mut().reset_after(ms(50));
+        assert!(idle.deadline() <= woken + ms(50));
+        assert!(idle.deadline() < now + ms(50));
+        idle.as_mut().await;
+        assert!(
+            Instant::now() >= idle.deadline(),
+            "ended before its deadline"
+        );
+    });
+}
+
+#[test]
 fn timeout_cancels_its_future() {
     struct Dropped(Rc<RefCell<bool>>);
     impl Drop for Dropped {

@@ -350,9 +350,10 @@ async fn next_head(
 
 /// Polls an idle connection for more bytes; `None` once its timer (`idle`) fires or
 /// shutdown begins. Unless already `armed`, the timer is pushed back by the keep-alive
-/// timeout, and only when the read has to wait, so bytes already waiting cost no clock read and no timer work. It
-/// holds no read buffer while it waits (`poll_read_idle`). A plain function polled by
-/// `poll_fn`, so the wait adds only a few references to every idle connection's task.
+/// timeout, and only when the read has to wait, so bytes already waiting cost no timer
+/// work. It holds no read buffer while it waits (`poll_read_idle`). A plain function
+/// polled by `poll_fn`, so the wait adds only a few references to every idle
+/// connection's task.
 fn poll_idle(
     io: &ConnIo,
     slot: &SlotGuard,
@@ -365,8 +366,8 @@ fn poll_idle(
         return Poll::Ready(Some(read));
     }
     if !*armed {
-        idle.as_mut()
-            .reset(Instant::now() + shared.config.keep_alive_timeout);
+        // From the loop's wake-up, not a clock read of its own (see `reset_after`).
+        idle.as_mut().reset_after(shared.config.keep_alive_timeout);
         *armed = true;
     }
     if idle.as_mut().poll(cx).is_ready() || shared.poll_draining(slot.slot, cx).is_ready() {

@@ -4,7 +4,7 @@
 //! timer, records the readiness of every event in its registration, wakes the task
 //! waiting for that direction, then fires expired timers.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -43,6 +43,10 @@ pub(crate) struct Inner {
     unparker: Arc<MioUnpark>,
     /// Wakers collected during a turn, woken after the borrows above are released.
     to_wake: RefCell<Vec<Waker>>,
+    /// When the last turn's wait ended, if it read the clock (it does whenever a timer
+    /// is pending): what [`Sleep::reset_after`](crate::time::Sleep::reset_after)
+    /// counts from.
+    pub(crate) woke_at: Cell<Option<Instant>>,
 }
 
 thread_local! {
@@ -64,6 +68,7 @@ impl Reactor {
                     timers: RefCell::new(TimerQueue::new()),
                     unparker: Arc::new(MioUnpark(waker)),
                     to_wake: RefCell::new(Vec::new()),
+                    woke_at: Cell::new(None),
                 }),
             },
         })
@@ -170,12 +175,15 @@ impl Inner {
         if !nothing_to_collect {
             self.poll_events(timeout)?;
         }
-        if let Some(deadline) = next_timer {
-            // Nothing can fire before the earliest deadline.
-            let now = Instant::now();
-            if deadline <= now {
-                self.fire_timers(now);
-            }
+        let Some(deadline) = next_timer else {
+            self.woke_at.set(None);
+            return Ok(());
+        };
+        let now = Instant::now();
+        self.woke_at.set(Some(now));
+        // Nothing can fire before the earliest deadline.
+        if deadline <= now {
+            self.fire_timers(now);
         }
         Ok(())
     }

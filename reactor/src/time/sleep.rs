@@ -67,6 +67,22 @@ impl Sleep {
         self.deadline = deadline;
     }
 
+    /// Moves the deadline to `duration` after the reactor last woke up: the time the
+    /// loop's current round of polls began, as nginx's cached clock. It reads no clock
+    /// of its own (once the sleep has been polled), so it suits a timer reset on every
+    /// request, such as a keep-alive timeout; the sleep may end early by as long as the
+    /// round has run so far (microseconds, unless a poll blocked). Where that matters,
+    /// use [`reset`](Sleep::reset) with `Instant::now()`.
+    #[inline]
+    pub fn reset_after(&mut self, duration: Duration) {
+        let woke_at = match &self.timer {
+            Some((handle, _)) => handle.inner.woke_at.get(),
+            None => None,
+        };
+        let from = woke_at.unwrap_or_else(Instant::now);
+        self.reset(from.checked_add(duration).unwrap_or_else(far_future));
+    }
+
     #[inline(never)]
     fn cancel(&mut self) {
         if let Some((handle, key)) = self.timer.take() {
