@@ -130,3 +130,36 @@ fn sockets_outside_a_runtime_give_a_clear_error() {
     let err = TcpListener::bind("127.0.0.1:0").unwrap_err();
     assert!(err.to_string().contains("no simmer runtime"), "{err}");
 }
+
+#[test]
+fn poll_read_ready_waits_without_a_buffer_until_bytes_arrive() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = TcpStream::connect(addr).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        // Nothing sent yet: once a read has found the socket empty, readiness waits.
+        let mut buf = [0u8; 64];
+        let empty = simmer::time::timeout(Duration::from_millis(20), server.read(&mut buf)).await;
+        assert!(empty.is_err(), "a read with nothing sent must wait");
+        let waiting = std::future::poll_fn(|cx| match server.poll_read_ready(cx) {
+            std::task::Poll::Pending => std::task::Poll::Ready(true),
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(false),
+        });
+        assert!(waiting.await, "drained socket reported ready");
+        client.write_all(b"hello").await.unwrap();
+        std::future::poll_fn(|cx| server.poll_read_ready(cx)).await;
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"hello");
+        // The short read proved the socket drained: not ready again until more comes.
+        let waiting = std::future::poll_fn(|cx| match server.poll_read_ready(cx) {
+            std::task::Poll::Pending => std::task::Poll::Ready(true),
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(false),
+        });
+        assert!(waiting.await, "socket ready after a short read drained it");
+        drop(client);
+        std::future::poll_fn(|cx| server.poll_read_ready(cx)).await;
+        assert_eq!(server.read(&mut buf).await.unwrap(), 0, "the close is seen");
+    });
+}

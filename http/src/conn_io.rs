@@ -159,13 +159,18 @@ impl ConnIo {
         input.end - input.start
     }
 
-    /// Polls for the first bytes of an idle connection (nothing buffered). The read
-    /// buffer is taken from the thread's pool for the read and given back if nothing
-    /// came, so an idle connection holds no buffer (as nginx does).
+    /// Polls for the first bytes of an idle connection (nothing buffered). It holds no
+    /// read buffer while the socket is known to be drained; one is taken from the
+    /// thread's pool for the read, and given back if nothing came, so an idle
+    /// connection holds no buffer (as nginx does).
+    #[inline]
     pub(crate) fn poll_read_idle(&self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let mut input = self.input.borrow_mut();
         debug_assert_eq!(input.end, 0, "poll_read_idle with bytes buffered");
         if input.bytes.is_empty() {
+            if self.stream.poll_read_ready(cx).is_pending() {
+                return Poll::Pending;
+            }
             input.bytes = pool::take_input();
         }
         let result = self.stream.poll_read(cx, &mut input.bytes[..]);
@@ -175,6 +180,19 @@ impl ConnIo {
             Poll::Ready(Err(_)) => {}
         }
         result
+    }
+
+    /// The read buffer, if it holds no unread bytes (a connection going idle gives it
+    /// back to the pool with its `Serving`).
+    #[inline]
+    fn take_drained_input(&self) -> Option<Vec<u8>> {
+        let mut input = self.input.borrow_mut();
+        if input.end != input.start || input.bytes.is_empty() {
+            return None;
+        }
+        input.start = 0;
+        input.end = 0;
+        Some(std::mem::take(&mut input.bytes))
     }
 
     /// Reads more bytes from the socket into the buffer, making room up to `max_buffer`
@@ -237,9 +255,8 @@ pub(crate) mod pool {
     const OUTPUT: usize = 4096;
 
     thread_local! {
-        static INPUT: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
-        static SERVING: RefCell<Spares> = const {
-            RefCell::new(Spares { serving: Vec::new(), recent: None })
+        static SPARES: RefCell<Spares> = const {
+            RefCell::new(Spares { serving: Vec::new(), inputs: Vec::new(), recent: None })
         };
     }
 
@@ -253,10 +270,12 @@ pub(crate) mod pool {
         pub(crate) out: Vec<u8>,
     }
 
-    /// The thread's spare `Serving`s, and the head of the connection that went idle
-    /// last.
+    /// The thread's spare `Serving`s and read buffers (in one thread-local, so that a
+    /// connection going idle gives both back with one access), and the head of the
+    /// connection that went idle last.
     struct Spares {
         serving: Vec<Serving>,
+        inputs: Vec<Vec<u8>>,
         recent: Option<Recent>,
     }
 
@@ -274,7 +293,7 @@ pub(crate) mod pool {
     /// A head and an output buffer for a connection that has bytes to answer.
     #[inline]
     pub(crate) fn take_serving() -> Serving {
-        let spare = SERVING.with(|p| {
+        let spare = SPARES.with(|p| {
             let mut p = p.borrow_mut();
             p.recent = None; // a new poll: the last one has been reported if it was slow
             p.serving.pop()
@@ -285,14 +304,16 @@ pub(crate) mod pool {
         })
     }
 
-    /// Gives back what `conn`, going idle, held; its last request is kept as the
-    /// thread's `Recent`. An output buffer that grew large is let go (with its head).
+    /// Gives back what `conn`, going idle, held, with its read buffer if nothing is
+    /// left unread in it; its last request is kept as the thread's `Recent`. An output
+    /// buffer that grew large is let go (with its head), as is a grown read buffer.
     #[inline]
     pub(crate) fn give_serving(conn: &Rc<ConnIo>, mut serving: Serving) {
         let last_request = conn.last_request.take();
+        let input = conn.take_drained_input();
         let keep = serving.out.capacity() != 0 && serving.out.capacity() <= MAX_OUTPUT;
         serving.out.clear();
-        let _ = SERVING.try_with(|p| {
+        let _ = SPARES.try_with(|p| {
             let mut p = p.borrow_mut();
             p.recent = last_request.map(|head| Recent {
                 conn: Rc::downgrade(conn),
@@ -301,12 +322,15 @@ pub(crate) mod pool {
             if keep && p.serving.len() < KEEP {
                 p.serving.push(serving);
             }
+            if let Some(input) = input {
+                keep_input(&mut p.inputs, input);
+            }
         });
     }
 
     /// The last request of `conn` if it is the connection that went idle last.
     pub(crate) fn recent_request(conn: &ConnIo) -> Option<Rc<RequestHead>> {
-        SERVING
+        SPARES
             .try_with(|p| {
                 let p = p.borrow();
                 let recent = p.recent.as_ref()?;
@@ -319,21 +343,22 @@ pub(crate) mod pool {
     /// A read buffer of `INITIAL_BUFFER` bytes (contents unspecified).
     #[inline]
     pub(crate) fn take_input() -> Vec<u8> {
-        INPUT
-            .with(|p| p.borrow_mut().pop())
+        SPARES
+            .with(|p| p.borrow_mut().inputs.pop())
             .unwrap_or_else(|| vec![0; INITIAL_BUFFER])
     }
 
     /// Gives back a read buffer; one that grew for a large head is freed.
     #[inline]
     pub(crate) fn give_input(buffer: Vec<u8>) {
-        if buffer.len() == INITIAL_BUFFER {
-            INPUT.with(|p| {
-                let mut p = p.borrow_mut();
-                if p.len() < KEEP {
-                    p.push(buffer);
-                }
-            });
+        let _ = SPARES.try_with(|p| keep_input(&mut p.borrow_mut().inputs, buffer));
+    }
+
+    /// Keeps `buffer` among the spare read buffers, unless it grew or there are enough.
+    #[inline]
+    fn keep_input(inputs: &mut Vec<Vec<u8>>, buffer: Vec<u8>) {
+        if buffer.len() == INITIAL_BUFFER && inputs.len() < KEEP {
+            inputs.push(buffer);
         }
     }
 }

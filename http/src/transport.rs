@@ -59,6 +59,18 @@ impl Transport {
         }
     }
 
+    /// Polls for readability without reading (see `TcpStream::poll_read_ready`). A TLS
+    /// session may hold decrypted bytes the socket no longer shows, so it is always
+    /// ready: its read is what waits.
+    #[inline]
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        match self {
+            Transport::Plain(tcp) => tcp.poll_read_ready(cx),
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => Poll::Ready(()),
+        }
+    }
+
     /// Polls a write.
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self {

@@ -100,6 +100,14 @@ impl TcpStream {
         poll_fn(|cx| self.poll_write_vectored(cx, bufs)).await
     }
 
+    /// Polls for readability without reading: `Ready` once a read may find bytes (or
+    /// the end), `Pending` (the task woken when that changes) while the socket is
+    /// known to be drained. Lets a caller wait without holding a buffer to read into.
+    #[inline]
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.registration.poll_ready(cx, Direction::Read)
+    }
+
     /// Polls a read. A short read (fewer bytes than `buf` holds) proves the socket is
     /// drained, so the next read waits for a readiness event instead of trying again.
     #[inline]
