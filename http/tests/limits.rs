@@ -1,10 +1,11 @@
-//! Limits and timeouts over a real socket: 414, 431, 413, 408, idle keep-alive.
+//! Limits and timeouts over a real socket: 414, 431, 413, 408, idle keep-alive, a client
+//! that stops reading.
 mod support;
 
 use std::io::{BufReader, Write};
 use std::time::{Duration, Instant};
 
-use simmer::http::{Request, Router, ServerConfig};
+use simmer::http::{Request, Response, Router, ServerConfig};
 use support::{exchange, read_response, read_to_close, serve, serve_with, status_of};
 
 fn app() -> Router {
@@ -230,4 +231,49 @@ fn a_body_that_stops_arriving_gets_408_after_the_body_read_timeout() {
     let reply = read_to_close(&mut s);
     assert_eq!(status_of(&reply), 408, "{reply}");
     assert!(reply.contains("Connection: close"));
+}
+
+#[test]
+fn a_client_that_stops_reading_is_cut_off_by_the_write_timeout() {
+    const BODY: usize = 64 << 20; // far more than the socket buffers hold
+    let config = ServerConfig {
+        write_timeout: Duration::from_millis(200),
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, || {
+        app().get("/big", || async { Response::bytes(vec![b'x'; BODY]) })
+    });
+    let mut stalled = server.connect();
+    stalled
+        .write_all(b"GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    // The stalled client reads nothing for three write timeouts; meanwhile another
+    // connection is answered as usual.
+    let stalled_since = Instant::now();
+    let other = server.connect();
+    assert_eq!(
+        exchange(&other, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").status,
+        200
+    );
+    while stalled_since.elapsed() < Duration::from_millis(600) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // What the socket buffers held arrives, then the close: never the whole body.
+    let mut received = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match std::io::Read::read(&mut stalled, &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n,
+        }
+    }
+    assert!(received > 0, "the response started");
+    assert!(
+        received < BODY,
+        "{received} bytes: the server kept writing to a client that stopped reading"
+    );
+    assert_eq!(
+        exchange(&other, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").status,
+        200
+    );
 }
