@@ -131,6 +131,11 @@ fn sockets_outside_a_runtime_give_a_clear_error() {
     assert!(err.to_string().contains("no simmer runtime"), "{err}");
 }
 
+/// Whether `poll_read_ready` says the socket is drained (`Pending`) right now.
+async fn read_waits(stream: &TcpStream) -> bool {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(stream.poll_read_ready(cx).is_pending())).await
+}
+
 #[test]
 fn poll_read_ready_waits_without_a_buffer_until_bytes_arrive() {
     let rt = Runtime::new().unwrap();
@@ -143,21 +148,16 @@ fn poll_read_ready_waits_without_a_buffer_until_bytes_arrive() {
         let mut buf = [0u8; 64];
         let empty = simmer::time::timeout(Duration::from_millis(20), server.read(&mut buf)).await;
         assert!(empty.is_err(), "a read with nothing sent must wait");
-        let waiting = std::future::poll_fn(|cx| match server.poll_read_ready(cx) {
-            std::task::Poll::Pending => std::task::Poll::Ready(true),
-            std::task::Poll::Ready(()) => std::task::Poll::Ready(false),
-        });
-        assert!(waiting.await, "drained socket reported ready");
+        assert!(read_waits(&server).await, "drained socket reported ready");
         client.write_all(b"hello").await.unwrap();
         std::future::poll_fn(|cx| server.poll_read_ready(cx)).await;
         let n = server.read(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"hello");
         // The short read proved the socket drained: not ready again until more comes.
-        let waiting = std::future::poll_fn(|cx| match server.poll_read_ready(cx) {
-            std::task::Poll::Pending => std::task::Poll::Ready(true),
-            std::task::Poll::Ready(()) => std::task::Poll::Ready(false),
-        });
-        assert!(waiting.await, "socket ready after a short read drained it");
+        assert!(
+            read_waits(&server).await,
+            "socket ready after a short read drained it"
+        );
         drop(client);
         std::future::poll_fn(|cx| server.poll_read_ready(cx)).await;
         assert_eq!(server.read(&mut buf).await.unwrap(), 0, "the close is seen");
