@@ -160,7 +160,7 @@ async fn serve_requests(
                 incoming
             }
             // Nothing buffered (the usual end of a busy spell): the batch goes out and
-            // the connection goes idle, with no waiting future started.
+            // the connection goes idle.
             None if io.buffered() == 0 => {
                 if out.is_empty() || flush(io, shared, out).await.is_ok() {
                     Incoming::Idle
@@ -168,7 +168,8 @@ async fn serve_requests(
                     Incoming::Close
                 }
             }
-            None => next_head(io, shared, started, head, out).await,
+            // Part of a head: wait for the rest.
+            None => rest_of_head(io, shared, started, head, out).await,
         };
         let next = match incoming {
             // One request through the app, in steps that are plain functions but for
@@ -304,12 +305,10 @@ fn buffered_head(io: &ConnIo, shared: &Shared, head: &mut Rc<RequestHead>) -> Op
     })
 }
 
-/// Waits for the next complete head when none is buffered (see `buffered_head`),
-/// flushing finished responses before any wait;
-/// `Idle` once nothing is buffered and every response is written. The header timeout
-/// runs from `started` if given (a new connection's accept), else from the head's
-/// first byte.
-async fn next_head(
+/// Reads the rest of a head that is partly buffered (see `buffered_head`), flushing
+/// finished responses before each wait. The header timeout runs from `started` if given
+/// (a new connection's accept), else from the first wait for the rest.
+async fn rest_of_head(
     io: &ConnIo,
     shared: &Shared,
     started: Option<Instant>,
@@ -318,37 +317,27 @@ async fn next_head(
 ) -> Incoming {
     let config = &shared.config;
     let max_buffer = config.max_header_bytes + 4096;
-    // When the head started arriving; read from the clock only if the loop has to wait
-    // in the middle of a head (a head that arrives in one read costs no clock read).
+    // Read from the clock only if the loop has to wait in the middle of a head (a head
+    // that arrives in one read costs no clock read).
     let mut first_byte_at: Option<Instant> = started;
-    let mut receiving = io.buffered() > 0;
     loop {
         if !out.is_empty() && flush(io, shared, out).await.is_err() {
             return Incoming::Close;
         }
-        if !receiving {
-            return Incoming::Idle;
-        }
-        // A request is on its way: the header timeout runs from its first byte (or
-        // from the accept).
         let started = *first_byte_at.get_or_insert_with(Instant::now);
         let left = config.header_read_timeout.saturating_sub(started.elapsed());
-        let read = match timeout(left, io.read_more(max_buffer)).await {
-            Ok(read) => read,
-            Err(_) if io.buffered() == 0 => return Incoming::Close,
-            Err(_) => {
-                return Incoming::Reject(HttpError::new(
-                    408,
-                    format!(
-                        "request header not received within {}",
-                        Readable(config.header_read_timeout)
-                    ),
-                ))
-            }
+        let Ok(read) = timeout(left, io.read_more(max_buffer)).await else {
+            return Incoming::Reject(HttpError::new(
+                408,
+                format!(
+                    "request header not received within {}",
+                    Readable(config.header_read_timeout)
+                ),
+            ));
         };
         match read {
             Ok(0) | Err(_) => return Incoming::Close,
-            Ok(_) => receiving = true,
+            Ok(_) => {}
         }
         if let Some(incoming) = buffered_head(io, shared, head) {
             poll_fn(coop::poll_proceed).await; // as in `serve_requests`
