@@ -134,6 +134,7 @@ impl ConnIo {
     }
 
     /// Runs `f` on the unread bytes; it returns how many it consumed and a value.
+    #[inline]
     pub(crate) fn with_unread<R>(&self, f: impl FnOnce(&[u8]) -> (usize, R)) -> R {
         let mut input = self.input.borrow_mut();
         let (used, result) = f(&input.bytes[input.start..input.end]);
