@@ -53,6 +53,8 @@ pub mod health;
 mod inbox;
 mod inline_future;
 mod inline_vec;
+#[cfg(feature = "json")]
+mod json_write;
 mod listen;
 #[cfg(feature = "live")]
 mod live;

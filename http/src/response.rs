@@ -153,9 +153,10 @@ impl Response {
     /// 200 with `value` serialized as JSON.
     #[cfg(feature = "json")]
     pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Response {
-        // Into a buffer the thread has reused (see `body_buffers`).
+        // Into a buffer the thread has reused (see `body_buffers`), by serde_json's
+        // rules with faster strings (see `json_write`).
         let mut body = crate::body_buffers::take();
-        match serde_json::to_writer(&mut body, value) {
+        match crate::json_write::write(&mut body, value) {
             Ok(()) => Response::json_bytes(body),
             Err(e) => HttpError::new(500, format!("serializing the response: {e}")).into_response(),
         }

@@ -1,0 +1,890 @@
+//! JSON text for response bodies, written from serde's data model straight into the
+//! body's buffer: the bytes `serde_json::to_writer` writes, a different way of writing
+//! strings.
+//!
+//! serde_json looks at a string one byte at a time to find what needs escaping (about
+//! nine instructions a byte, callgrind). Most strings in a response need none, so this
+//! writer first checks eight bytes at a time whether the string is clean, copies it
+//! whole if it is, and only otherwise walks it byte by byte.
+//!
+//! Everything else follows serde_json to the byte, and where it would take a rule of
+//! serde_json's to follow, the value is handed back to serde_json whole: numbers are
+//! formatted by serde_json itself; a value serde_json treats specially (its `RawValue`
+//! and arbitrary-precision `Number`, which serialize as structs with private names), a
+//! map key that is not a string, and any error start again in `serde_json::to_writer`
+//! from the beginning, so their output and their error messages are serde_json's.
+//! `tests` holds the two writers to the same bytes.
+
+use serde::ser::{self, Impossible, Serialize};
+use std::fmt;
+
+/// Appends `value` as JSON to `out`, exactly as `serde_json::to_writer` would.
+pub(crate) fn write<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), serde_json::Error> {
+    let start = out.len();
+    match value.serialize(&mut Writer { out: &mut *out }) {
+        Ok(()) => Ok(()),
+        Err(HandBack) => {
+            out.truncate(start);
+            serde_json::to_writer(out, value)
+        }
+    }
+}
+
+/// The one error: "let serde_json write this value" (see the module's comment).
+#[derive(Debug)]
+struct HandBack;
+
+impl fmt::Display for HandBack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("handed back to serde_json")
+    }
+}
+
+impl std::error::Error for HandBack {}
+
+impl ser::Error for HandBack {
+    fn custom<T: fmt::Display>(_message: T) -> Self {
+        // serde_json runs the value again and reports the message itself.
+        HandBack
+    }
+}
+
+/// Structs with these names are serde_json's own values, which it writes raw.
+const SERDE_JSON_PRIVATE: &str = "$serde_json::private::";
+
+/// The serializer: appends to `out`.
+struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> Writer<'a> {
+    /// A number, as serde_json formats it (`null` for a float that is not finite).
+    fn number<N: Serialize>(&mut self, n: N) -> Result<(), HandBack> {
+        serde_json::to_writer(&mut *self.out, &n).map_err(|_| HandBack)
+    }
+
+    /// `{"variant":`, the start of an enum variant that carries data.
+    fn open_variant(&mut self, variant: &str) {
+        self.out.push(b'{');
+        write_string(self.out, variant);
+        self.out.push(b':');
+    }
+
+    /// Opens an array (`[`) or an object (`{`), inside a variant opened with
+    /// `open_variant` or not.
+    #[inline]
+    fn compound<'w>(&'w mut self, open: u8, in_variant: bool) -> Compound<'w, 'a> {
+        self.out.push(open);
+        Compound {
+            writer: self,
+            first: true,
+            close: if open == b'[' { b']' } else { b'}' },
+            in_variant,
+        }
+    }
+}
+
+impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
+    type Ok = ();
+    type Error = HandBack;
+    type SerializeSeq = Compound<'w, 'a>;
+    type SerializeTuple = Compound<'w, 'a>;
+    type SerializeTupleStruct = Compound<'w, 'a>;
+    type SerializeTupleVariant = Compound<'w, 'a>;
+    type SerializeMap = Compound<'w, 'a>;
+    type SerializeStruct = Compound<'w, 'a>;
+    type SerializeStructVariant = Compound<'w, 'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), HandBack> {
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), HandBack> {
+        self.number(v)
+    }
+    fn serialize_char(self, v: char) -> Result<(), HandBack> {
+        write_string(self.out, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    #[inline]
+    fn serialize_str(self, v: &str) -> Result<(), HandBack> {
+        write_string(self.out, v);
+        Ok(())
+    }
+    /// An array of numbers, as serde_json writes bytes.
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), HandBack> {
+        let mut array = self.compound(b'[', false);
+        for byte in v {
+            ser::SerializeSeq::serialize_element(&mut array, byte)?;
+        }
+        ser::SerializeSeq::end(array)
+    }
+    fn serialize_none(self) -> Result<(), HandBack> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), HandBack> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), HandBack> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), HandBack> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), HandBack> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), HandBack> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), HandBack> {
+        self.open_variant(variant);
+        value.serialize(&mut *self)?;
+        self.out.push(b'}');
+        Ok(())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'w, 'a>, HandBack> {
+        Ok(self.compound(b'[', false))
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Compound<'w, 'a>, HandBack> {
+        Ok(self.compound(b'[', false))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'w, 'a>, HandBack> {
+        Ok(self.compound(b'[', false))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'w, 'a>, HandBack> {
+        self.open_variant(variant);
+        Ok(self.compound(b'[', true))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'w, 'a>, HandBack> {
+        Ok(self.compound(b'{', false))
+    }
+    #[inline]
+    fn serialize_struct(
+        self,
+        name: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'w, 'a>, HandBack> {
+        // The first byte first: a whole comparison on every struct costs a `memcmp`.
+        if name.starts_with('$') && name.starts_with(SERDE_JSON_PRIVATE) {
+            return Err(HandBack);
+        }
+        Ok(self.compound(b'{', false))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'w, 'a>, HandBack> {
+        self.open_variant(variant);
+        Ok(self.compound(b'{', true))
+    }
+    /// A `Display` value as a string, escaped as it is formatted (no `String` built).
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<(), HandBack> {
+        self.out.push(b'"');
+        fmt::write(&mut Escaping(self.out), format_args!("{value}")).map_err(|_| HandBack)?;
+        self.out.push(b'"');
+        Ok(())
+    }
+}
+
+/// An array or object being written: a comma before every element but the first,
+/// `close` at the end, and a `}` after it for an enum variant's.
+struct Compound<'w, 'a> {
+    writer: &'w mut Writer<'a>,
+    first: bool,
+    close: u8,
+    in_variant: bool,
+}
+
+impl Compound<'_, '_> {
+    /// The separator before an element.
+    #[inline]
+    fn next(&mut self) {
+        if !self.first {
+            self.writer.out.push(b',');
+        }
+        self.first = false;
+    }
+
+    /// One element of an array.
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
+        self.next();
+        value.serialize(&mut *self.writer)
+    }
+
+    /// One member of an object, its name a string.
+    #[inline]
+    fn member<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), HandBack> {
+        self.next();
+        write_string(self.writer.out, key);
+        self.writer.out.push(b':');
+        value.serialize(&mut *self.writer)
+    }
+
+    /// Writes the closing bracket (and the variant's closing brace).
+    #[inline]
+    fn close(self) -> Result<(), HandBack> {
+        self.writer.out.push(self.close);
+        if self.in_variant {
+            self.writer.out.push(b'}');
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = HandBack;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), HandBack> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_, '_> {
+    type Ok = ();
+    type Error = HandBack;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), HandBack> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = HandBack;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), HandBack> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = HandBack;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), HandBack> {
+        self.close()
+    }
+}
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = HandBack;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), HandBack> {
+        self.next();
+        key.serialize(Key(&mut *self.writer))
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
+        self.writer.out.push(b':');
+        value.serialize(&mut *self.writer)
+    }
+    fn end(self) -> Result<(), HandBack> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = HandBack;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), HandBack> {
+        self.member(key, value)
+    }
+    fn end(self) -> Result<(), HandBack> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = HandBack;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), HandBack> {
+        self.member(key, value)
+    }
+    fn end(self) -> Result<(), HandBack> {
+        self.close()
+    }
+}
+
+/// A map key. JSON's keys are strings: a string, a char or a unit variant's name is
+/// written as one, a bool or an integer in quotes; anything else (a float, whose
+/// text has a rule of its own, a struct, ...) goes back to serde_json.
+struct Key<'w, 'a>(&'w mut Writer<'a>);
+
+impl Key<'_, '_> {
+    /// An integer or a bool between quotes.
+    fn quoted<N: Serialize>(self, n: N) -> Result<(), HandBack> {
+        self.0.out.push(b'"');
+        self.0.number(n)?;
+        self.0.out.push(b'"');
+        Ok(())
+    }
+}
+
+impl ser::Serializer for Key<'_, '_> {
+    type Ok = ();
+    type Error = HandBack;
+    type SerializeSeq = Impossible<(), HandBack>;
+    type SerializeTuple = Impossible<(), HandBack>;
+    type SerializeTupleStruct = Impossible<(), HandBack>;
+    type SerializeTupleVariant = Impossible<(), HandBack>;
+    type SerializeMap = Impossible<(), HandBack>;
+    type SerializeStruct = Impossible<(), HandBack>;
+    type SerializeStructVariant = Impossible<(), HandBack>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), HandBack> {
+        self.0
+            .out
+            .extend_from_slice(if v { b"\"true\"" } else { b"\"false\"" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), HandBack> {
+        self.quoted(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), HandBack> {
+        self.quoted(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), HandBack> {
+        self.quoted(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), HandBack> {
+        self.quoted(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), HandBack> {
+        self.quoted(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), HandBack> {
+        self.quoted(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), HandBack> {
+        self.quoted(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), HandBack> {
+        self.quoted(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), HandBack> {
+        self.quoted(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), HandBack> {
+        self.quoted(v)
+    }
+    fn serialize_f32(self, _v: f32) -> Result<(), HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_f64(self, _v: f64) -> Result<(), HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_char(self, v: char) -> Result<(), HandBack> {
+        self.0.serialize_char(v)
+    }
+    fn serialize_str(self, v: &str) -> Result<(), HandBack> {
+        self.0.serialize_str(v)
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<(), HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_none(self) -> Result<(), HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), HandBack> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), HandBack> {
+        self.0.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), HandBack> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, HandBack> {
+        Err(HandBack)
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, HandBack> {
+        Err(HandBack)
+    }
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<(), HandBack> {
+        self.0.collect_str(value)
+    }
+}
+
+/// Formatted text appended escaped, for `collect_str`.
+struct Escaping<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Escaping<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        write_escaped(self.0, text.as_bytes());
+        Ok(())
+    }
+}
+
+/// `text` as a JSON string, quotes included.
+#[inline]
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    if (4..=16).contains(&bytes.len()) && is_clean(bytes) {
+        write_short_clean(out, bytes);
+        return;
+    }
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    write_escaped(out, bytes);
+    out.push(b'"');
+}
+
+/// `"bytes"` for 4 to 16 bytes that need no escaping, the usual name or short value:
+/// built in an array from two overlapping copies of a fixed size, then appended
+/// whole and the surplus cut off. Each step has a size known when compiling, so
+/// this is a few moves where a copy of a length known only at run time calls
+/// `memcpy` (about 25 instructions a string, callgrind).
+#[inline]
+fn write_short_clean(out: &mut Vec<u8>, bytes: &[u8]) {
+    let len = bytes.len();
+    let mut quoted = [0u8; 18];
+    if len >= 8 {
+        quoted[1..9].copy_from_slice(&bytes[..8]);
+        quoted[len - 7..len + 1].copy_from_slice(&bytes[len - 8..]);
+    } else {
+        quoted[1..5].copy_from_slice(&bytes[..4]);
+        quoted[len - 3..len + 1].copy_from_slice(&bytes[len - 4..]);
+    }
+    quoted[0] = b'"';
+    quoted[len + 1] = b'"';
+    let end = out.len() + len + 2;
+    out.extend_from_slice(&quoted);
+    out.truncate(end);
+}
+
+/// `bytes` (UTF-8) with what JSON requires escaped: copied whole when nothing needs
+/// it, the common case, else a byte at a time.
+#[inline]
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    if is_clean(bytes) {
+        out.extend_from_slice(bytes);
+    } else {
+        write_escaping(out, bytes);
+    }
+}
+
+/// The slow way, out of line so that the clean case stays small: runs of clean
+/// bytes copied, each byte that needs it escaped.
+#[cold]
+#[inline(never)]
+fn write_escaping(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut clean_from = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let escape = ESCAPE[byte as usize];
+        if escape == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[clean_from..at]);
+        clean_from = at + 1;
+        if escape == b'u' {
+            let hex = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.extend_from_slice(&[hex[usize::from(byte >> 4)], hex[usize::from(byte & 0xf)]]);
+        } else {
+            out.extend_from_slice(&[b'\\', escape]);
+        }
+    }
+    out.extend_from_slice(&bytes[clean_from..]);
+}
+
+/// What a byte becomes after a backslash in a JSON string (`u` for `\u00XX`), or 0
+/// if it stands for itself: the control characters, `"` and `\`, as serde_json.
+static ESCAPE: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = b'u';
+        byte += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// Whether no byte of `bytes` needs escaping, checked eight at a time: whole words
+/// from the front, then a last word that may overlap the one before it; four to
+/// seven bytes as two overlapping halves in one word.
+#[inline]
+fn is_clean(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if len >= 8 {
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+        let mut at = 0;
+        while at + 8 < len {
+            if needs_escape(word(at)) {
+                return false;
+            }
+            at += 8;
+        }
+        return !needs_escape(word(len - 8));
+    }
+    if len >= 4 {
+        let half = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        return !needs_escape(u64::from(half(0)) | u64::from(half(len - 4)) << 32);
+    }
+    bytes.iter().all(|&b| ESCAPE[b as usize] == 0)
+}
+
+/// Whether any of a word's eight bytes is below 0x20, a `"` or a `\`. With `ONES`
+/// (0x01 in every byte) and `HIGH` (0x80 in every byte), `(x - ONES * n) & !x & HIGH`
+/// is nonzero exactly when some byte of `x` is below `n` (for `n` up to 0x80), and a
+/// byte equal to `c` is a zero byte of `x ^ ONES * c`.
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let control = below(word, 0x20);
+    let quote = below(word ^ (ONES * u64::from(b'"')), 1);
+    let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
+    control | quote | backslash != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+    use std::collections::BTreeMap;
+
+    /// Asserts that this module writes `value` as serde_json does, and returns it.
+    fn same_as_serde_json<T: Serialize + ?Sized>(value: &T) -> String {
+        let expected = serde_json::to_vec(value).map_err(|e| e.to_string());
+        let mut ours = b"before ".to_vec();
+        let got = write(&mut ours, value)
+            .map(|()| ours[b"before ".len()..].to_vec())
+            .map_err(|e| e.to_string());
+        assert_eq!(got, expected);
+        String::from_utf8(got.unwrap_or_default()).unwrap()
+    }
+
+    #[test]
+    fn every_byte_and_every_length_is_escaped_as_serde_json_escapes_it() {
+        for byte in 0..=0x7fu8 {
+            for len in 0..20 {
+                for at in 0..len {
+                    let mut text = vec![b'a'; len];
+                    text[at] = byte;
+                    same_as_serde_json(std::str::from_utf8(&text).unwrap());
+                }
+            }
+        }
+        for text in [
+            "",
+            "é",
+            "naïve café",
+            "日本語のテキスト",
+            "🦀 crab 🦀",
+            "\u{7f}\u{80}",
+        ] {
+            same_as_serde_json(text);
+        }
+        assert_eq!(same_as_serde_json("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
+    }
+
+    #[test]
+    fn a_word_is_flagged_exactly_when_one_of_its_bytes_needs_escaping() {
+        for byte in 0..=0xffu8 {
+            for at in 0..8 {
+                let mut word = [b'x'; 8];
+                word[at] = byte;
+                // A clean byte next to the one tested, on either side, as borrows
+                // carry upwards.
+                assert_eq!(
+                    needs_escape(u64::from_le_bytes(word)),
+                    ESCAPE[byte as usize] != 0,
+                    "byte {byte:#x} at {at}"
+                );
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Unit;
+
+    #[derive(Serialize)]
+    struct Newtype(u8);
+
+    #[derive(Serialize)]
+    struct Pair(i32, &'static str);
+
+    #[derive(Serialize)]
+    enum Shape {
+        Dot,
+        Circle(f64),
+        Line(i8, i8),
+        Rect { w: u16, h: u16 },
+    }
+
+    #[derive(Serialize)]
+    struct Everything {
+        flag: bool,
+        small: i8,
+        big: u64,
+        huge: i128,
+        float: f32,
+        not_finite: f64,
+        letter: char,
+        #[serde(with = "serde_bytes_as_bytes")]
+        bytes: Vec<u8>,
+        missing: Option<u8>,
+        present: Option<&'static str>,
+        unit: (),
+        unit_struct: Unit,
+        newtype: Newtype,
+        pair: Pair,
+        shapes: Vec<Shape>,
+        empty: Vec<u8>,
+        tuple: (u8, (), &'static str),
+        by_name: BTreeMap<&'static str, Vec<u8>>,
+        by_number: BTreeMap<i64, bool>,
+        by_flag: BTreeMap<bool, u8>,
+        by_char: BTreeMap<char, u8>,
+        shown: std::net::Ipv4Addr,
+        #[serde(rename = "name with \"quotes\"")]
+        quoted: u8,
+    }
+
+    /// Serializes a `Vec<u8>` with `serialize_bytes`, as serde_bytes would.
+    mod serde_bytes_as_bytes {
+        pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(v)
+        }
+    }
+
+    #[test]
+    fn every_kind_of_value_is_written_as_serde_json_writes_it() {
+        let value = Everything {
+            flag: true,
+            small: -128,
+            big: u64::MAX,
+            huge: i128::MIN,
+            float: 0.1,
+            not_finite: f64::NAN,
+            letter: '"',
+            bytes: vec![0, 1, 255],
+            missing: None,
+            present: Some("here"),
+            unit: (),
+            unit_struct: Unit,
+            newtype: Newtype(7),
+            pair: Pair(-1, "one"),
+            shapes: vec![
+                Shape::Dot,
+                Shape::Circle(-0.0),
+                Shape::Line(1, 2),
+                Shape::Rect { w: 3, h: 4 },
+            ],
+            empty: vec![],
+            tuple: (1, (), "\t"),
+            by_name: [("a", vec![1]), ("b\nc", vec![])].into_iter().collect(),
+            by_number: [(-5, true), (6, false)].into_iter().collect(),
+            by_flag: [(false, 0), (true, 1)].into_iter().collect(),
+            by_char: [('x', 1)].into_iter().collect(),
+            shown: std::net::Ipv4Addr::LOCALHOST,
+            quoted: 9,
+        };
+        let text = same_as_serde_json(&value);
+        assert!(
+            text.contains(r#""by_number":{"-5":true,"6":false}"#),
+            "{text}"
+        );
+        assert!(text.contains(r#""shown":"127.0.0.1""#), "{text}");
+        for f in [1.5f64, 1e300, -1e-300, f64::INFINITY, 0.0] {
+            same_as_serde_json(&f);
+        }
+        same_as_serde_json(&serde_json::json!({"nested": [1, 2.5, null, {"a": "b"}]}));
+    }
+
+    #[test]
+    fn what_serde_json_treats_specially_is_handed_to_it() {
+        // A RawValue is written as it is, not as a struct.
+        let raw = serde_json::value::RawValue::from_string(r#"{"pre": [1,  2]}"#.into()).unwrap();
+        let text = same_as_serde_json(&BTreeMap::from([("raw", &raw)]));
+        assert_eq!(text, r#"{"raw":{"pre": [1,  2]}}"#);
+        // Keys serde_json accepts with a rule of its own, or refuses.
+        same_as_serde_json(&BTreeMap::from([(OrderedF64(1.5), 1)]));
+        same_as_serde_json(&BTreeMap::from([(OrderedF64(f64::NAN), 1)]));
+        same_as_serde_json(&BTreeMap::from([((1, 2), 1)]));
+        same_as_serde_json(&BTreeMap::from([(vec![1u8], 1)]));
+        // A value whose serialization fails: serde_json's error message.
+        let error = write(&mut Vec::new(), &Failing).unwrap_err();
+        assert_eq!(error.to_string(), "no thanks");
+    }
+
+    /// An f64 key (a map needs keys that order).
+    #[derive(Serialize)]
+    struct OrderedF64(f64);
+    impl PartialEq for OrderedF64 {
+        fn eq(&self, other: &Self) -> bool {
+            self.cmp(other).is_eq()
+        }
+    }
+    impl Eq for OrderedF64 {}
+    impl PartialOrd for OrderedF64 {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for OrderedF64 {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            self.0.total_cmp(&other.0)
+        }
+    }
+
+    /// Fails partway through.
+    struct Failing;
+    impl Serialize for Failing {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{Error, SerializeSeq};
+            let mut seq = s.serialize_seq(None)?;
+            seq.serialize_element("first")?;
+            Err(S::Error::custom("no thanks"))
+        }
+    }
+}
