@@ -1,6 +1,7 @@
 //! Per-request costs of the HTTP layer, each beside a baseline in the same group:
 //! parsing and validating a request head (simmer) against httparse's syntax check alone,
-//! and writing a response (simmer) against a straightforward `write!` serializer.
+//! writing a response (simmer) against a straightforward `write!` serializer, and a
+//! JSON body (`Response::json`'s writer) against `serde_json::to_writer`.
 //!
 //! ```text
 //! taskset -c 0 cargo bench --bench http_parse && python3 benches/table.py
@@ -67,5 +68,84 @@ fn write(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse, write);
+/// One row of a list a JSON API might return.
+#[derive(serde::Serialize)]
+struct Customer {
+    id: u32,
+    name: String,
+    email: String,
+    city: &'static str,
+    active: bool,
+    tags: Vec<&'static str>,
+}
+
+fn json(c: &mut Criterion) {
+    #[derive(serde::Serialize)]
+    struct Message {
+        message: &'static str,
+    }
+    let customers: Vec<Customer> = (0..100)
+        .map(|i| Customer {
+            id: i,
+            name: format!("Customer number {i}"),
+            email: format!("customer.{i}@example.com"),
+            city: "Trondheim",
+            active: i % 3 != 0,
+            tags: vec!["retail", "newsletter"],
+        })
+        .collect();
+    // A text with a quote and a line break in every paragraph.
+    let article = "A paragraph of plain prose, then \"a quote\".\n".repeat(100);
+    let cases: [(&str, &dyn erased::Value); 3] = [
+        (
+            "message",
+            &Message {
+                message: "Hello, World!",
+            },
+        ),
+        ("100 customers", &customers),
+        ("4 KiB article", &article),
+    ];
+    for (label, value) in cases {
+        let mut group = c.benchmark_group(format!("serialize a JSON body ({label})"));
+        let mut out = Vec::with_capacity(64 * 1024);
+        group.bench_function("simmer", |b| {
+            b.iter(|| {
+                out.clear();
+                value.simmer(&mut out);
+                out.len()
+            })
+        });
+        group.bench_function("serde_json", |b| {
+            b.iter(|| {
+                out.clear();
+                value.serde_json(&mut out);
+                out.len()
+            })
+        });
+        group.finish();
+    }
+}
+
+/// The cases behind one trait object, each writer monomorphized for its type.
+mod erased {
+    use simmer::http::bench;
+    use std::hint::black_box;
+
+    pub trait Value {
+        fn simmer(&self, out: &mut Vec<u8>);
+        fn serde_json(&self, out: &mut Vec<u8>);
+    }
+
+    impl<T: serde::Serialize> Value for T {
+        fn simmer(&self, out: &mut Vec<u8>) {
+            bench::json(out, black_box(self));
+        }
+        fn serde_json(&self, out: &mut Vec<u8>) {
+            serde_json::to_writer(out, black_box(self)).unwrap();
+        }
+    }
+}
+
+criterion_group!(benches, parse, write, json);
 criterion_main!(benches);

@@ -605,28 +605,45 @@ fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-/// The slow way, out of line so that the clean case stays small: runs of clean
-/// bytes copied, each byte that needs it escaped.
+/// The slow way, out of line so that the clean case stays small: the next byte that
+/// needs escaping found a word at a time, the clean run before it copied whole, the
+/// byte escaped.
 #[cold]
 #[inline(never)]
 fn write_escaping(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut clean_from = 0;
-    for (at, &byte) in bytes.iter().enumerate() {
-        let escape = ESCAPE[byte as usize];
-        if escape == 0 {
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(word) = bytes.get(at..at + 8) {
+            let flagged = escape_flags(u64::from_le_bytes(word.try_into().unwrap()));
+            if flagged == 0 {
+                at += 8;
+                continue;
+            }
+            // The lowest flag is the first byte that needs escaping.
+            at += flagged.trailing_zeros() as usize / 8;
+        } else if ESCAPE[bytes[at] as usize] == 0 {
+            at += 1;
             continue;
         }
         out.extend_from_slice(&bytes[clean_from..at]);
-        clean_from = at + 1;
-        if escape == b'u' {
+        write_escape(out, bytes[at]);
+        at += 1;
+        clean_from = at;
+    }
+    out.extend_from_slice(&bytes[clean_from..]);
+}
+
+/// The escape sequence for one byte that needs it.
+fn write_escape(out: &mut Vec<u8>, byte: u8) {
+    match ESCAPE[byte as usize] {
+        b'u' => {
             let hex = b"0123456789abcdef";
             out.extend_from_slice(b"\\u00");
             out.extend_from_slice(&[hex[usize::from(byte >> 4)], hex[usize::from(byte & 0xf)]]);
-        } else {
-            out.extend_from_slice(&[b'\\', escape]);
         }
+        escape => out.extend_from_slice(&[b'\\', escape]),
     }
-    out.extend_from_slice(&bytes[clean_from..]);
 }
 
 /// What a byte becomes after a backslash in a JSON string (`u` for `\u00XX`), or 0
@@ -672,18 +689,25 @@ fn is_clean(bytes: &[u8]) -> bool {
     bytes.iter().all(|&b| ESCAPE[b as usize] == 0)
 }
 
-/// Whether any of a word's eight bytes is below 0x20, a `"` or a `\`. With `ONES`
-/// (0x01 in every byte) and `HIGH` (0x80 in every byte), `(x - ONES * n) & !x & HIGH`
-/// is nonzero exactly when some byte of `x` is below `n` (for `n` up to 0x80), and a
-/// byte equal to `c` is a zero byte of `x ^ ONES * c`.
+/// Whether any of a word's eight bytes is below 0x20, a `"` or a `\`.
 fn needs_escape(word: u64) -> bool {
+    escape_flags(word) != 0
+}
+
+/// The word's bytes that need escaping, flagged: a byte's high bit is set if it is
+/// below 0x20, a `"` or a `\`. With `ONES` (0x01 in every byte) and `HIGH` (0x80 in
+/// every byte), `(x - ONES * n) & !x & HIGH` flags the bytes of `x` below `n` (for `n`
+/// up to 0x80), and a byte equal to `c` is a zero byte of `x ^ ONES * c`. A borrow
+/// can flag a byte above a flagged one wrongly, never one below it: the lowest flag
+/// is always right, and so is "no flag at all".
+fn escape_flags(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = ONES * 0x80;
     let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
     let control = below(word, 0x20);
     let quote = below(word ^ (ONES * u64::from(b'"')), 1);
     let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
-    control | quote | backslash != 0
+    control | quote | backslash
 }
 
 #[cfg(test)]
@@ -714,6 +738,19 @@ mod tests {
                 }
             }
         }
+        // Two that need escaping, anywhere in strings long enough for several words.
+        for len in 2..40 {
+            for first in 0..len {
+                for second in first + 1..len {
+                    for (a, b) in [(b'"', b'\n'), (0x01, 0x01), (b'\\', b'"')] {
+                        let mut text = vec![b'z'; len];
+                        text[first] = a;
+                        text[second] = b;
+                        same_as_serde_json(std::str::from_utf8(&text).unwrap());
+                    }
+                }
+            }
+        }
         for text in [
             "",
             "é",
@@ -740,6 +777,28 @@ mod tests {
                     ESCAPE[byte as usize] != 0,
                     "byte {byte:#x} at {at}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn the_lowest_flag_is_the_first_byte_that_needs_escaping() {
+        // Every pair of positions, every kind of byte at each: the first special
+        // byte is found, whatever comes after it.
+        let kinds = [b'a', 0x00, 0x1f, b'"', b'\\', 0x7f, 0xff, b' '];
+        for first in 0..8 {
+            for second in 0..8 {
+                for &a in &kinds {
+                    for &b in &kinds {
+                        let mut word = [b'x'; 8];
+                        word[first] = a;
+                        word[second] = b;
+                        let expected = word.iter().position(|&c| ESCAPE[c as usize] != 0);
+                        let flags = escape_flags(u64::from_le_bytes(word));
+                        let found = (flags != 0).then(|| flags.trailing_zeros() as usize / 8);
+                        assert_eq!(found, expected, "{word:?}");
+                    }
+                }
             }
         }
     }

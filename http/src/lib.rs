@@ -126,6 +126,13 @@ pub mod bench {
         };
         write_response(out, response, how);
     }
+
+    /// Appends `value` as JSON to `out` the way `Response::json` does (the same
+    /// bytes as `serde_json::to_writer`).
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+        crate::json_write::write(out, value).expect("a value that serializes as JSON");
+    }
 }
 
 pub use background::{BackgroundTasks, TaskOutcome};
