@@ -301,9 +301,11 @@ impl Compound<'_, '_> {
 impl ser::SerializeSeq for Compound<'_, '_> {
     type Ok = ();
     type Error = HandBack;
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
         self.element(value)
     }
+    #[inline]
     fn end(self) -> Result<(), HandBack> {
         self.close()
     }
@@ -312,9 +314,11 @@ impl ser::SerializeSeq for Compound<'_, '_> {
 impl ser::SerializeTuple for Compound<'_, '_> {
     type Ok = ();
     type Error = HandBack;
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
         self.element(value)
     }
+    #[inline]
     fn end(self) -> Result<(), HandBack> {
         self.close()
     }
@@ -323,9 +327,11 @@ impl ser::SerializeTuple for Compound<'_, '_> {
 impl ser::SerializeTupleStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = HandBack;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
         self.element(value)
     }
+    #[inline]
     fn end(self) -> Result<(), HandBack> {
         self.close()
     }
@@ -334,9 +340,11 @@ impl ser::SerializeTupleStruct for Compound<'_, '_> {
 impl ser::SerializeTupleVariant for Compound<'_, '_> {
     type Ok = ();
     type Error = HandBack;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
         self.element(value)
     }
+    #[inline]
     fn end(self) -> Result<(), HandBack> {
         self.close()
     }
@@ -345,14 +353,17 @@ impl ser::SerializeTupleVariant for Compound<'_, '_> {
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
     type Error = HandBack;
+    #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), HandBack> {
         self.next();
         key.serialize(Key(&mut *self.writer))
     }
+    #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
         self.writer.out.push(b':');
         value.serialize(&mut *self.writer)
     }
+    #[inline]
     fn end(self) -> Result<(), HandBack> {
         self.close()
     }
@@ -361,6 +372,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
 impl ser::SerializeStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = HandBack;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -368,6 +380,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
     ) -> Result<(), HandBack> {
         self.member(key, value)
     }
+    #[inline]
     fn end(self) -> Result<(), HandBack> {
         self.close()
     }
@@ -376,6 +389,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
 impl ser::SerializeStructVariant for Compound<'_, '_> {
     type Ok = ();
     type Error = HandBack;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -383,6 +397,7 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     ) -> Result<(), HandBack> {
         self.member(key, value)
     }
+    #[inline]
     fn end(self) -> Result<(), HandBack> {
         self.close()
     }
