@@ -184,6 +184,48 @@ fn json_bodies_round_trip_and_invalid_json_is_422_saying_why() {
     );
 }
 
+/// A body with what JSON must escape, text that is not ASCII, numbers, nesting and a
+/// `RawValue`, which serde_json writes as it is.
+fn tricky_json() -> serde_json::Value {
+    serde_json::json!({
+        "quote": "she said \"hi\"\\ then left\n\t\u{1}",
+        "unicode": "café ☕ 日本 🦀",
+        "numbers": [0, -1, u64::MAX, 1.5, 1e300],
+        "nested": {"empty": [], "none": null, "yes": true},
+        "long": "a clean run longer than a word, then a \" near its end",
+    })
+}
+
+#[test]
+fn a_json_response_on_the_wire_is_byte_for_byte_what_serde_json_writes() {
+    let server = serve(|| {
+        Router::new()
+            .get("/tricky", |_req: Request| async {
+                Response::json(&tricky_json())
+            })
+            .get("/raw", |_req: Request| async {
+                let raw = serde_json::value::RawValue::from_string("[1,  2]".into()).unwrap();
+                Response::json(&std::collections::BTreeMap::from([("raw", raw)]))
+            })
+            .get("/bad-key", |_req: Request| async {
+                Response::json(&std::collections::HashMap::from([((1, 2), "tuple key")]))
+            })
+    });
+    let reply = get(&server, "/tricky");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.body, serde_json::to_vec(&tricky_json()).unwrap());
+    let reply = get(&server, "/raw");
+    assert_eq!(reply.body, br#"{"raw":[1,  2]}"#);
+    // What serde_json refuses is a 500 that says why, and the server goes on.
+    let reply = get(&server, "/bad-key");
+    assert_eq!(reply.status, 500);
+    let text = String::from_utf8_lossy(&reply.body);
+    assert!(text.contains("key must be a string"), "{text}");
+    assert_eq!(get(&server, "/tricky").status, 200);
+    server.stop().unwrap();
+}
+
 #[test]
 fn state_is_shared_by_every_request() {
     let client = TestClient::new(app());
