@@ -16,6 +16,7 @@ use std::cell::Cell;
 /// Largest capacity kept; a larger buffer is freed.
 const MAX_KEPT: usize = 4096;
 /// Capacity of a new buffer (what `serde_json::to_vec` starts with, too).
+#[cfg(feature = "json")]
 const FIRST_CAPACITY: usize = 128;
 
 thread_local! {
@@ -23,7 +24,8 @@ thread_local! {
     static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
-/// An empty buffer: the spare if it is in.
+/// An empty buffer: the spare if it is in (for `Response::json`).
+#[cfg(feature = "json")]
 #[inline]
 pub(crate) fn take() -> Vec<u8> {
     let spare = SPARE.take();
@@ -43,7 +45,7 @@ pub(crate) fn give(mut buffer: Vec<u8>) {
     drop(SPARE.replace(buffer));
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "json"))]
 mod tests {
     use super::*;
 

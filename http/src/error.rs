@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::fmt::Write as _;
 
+use crate::json_string::push_string;
 use crate::response::{IntoResponse, Response};
 use crate::status::StatusCode;
 
@@ -77,7 +78,7 @@ impl HttpError {
     pub fn to_json(&self) -> String {
         let mut out = String::from("{\"detail\":");
         if self.invalid.is_empty() {
-            push_json_string(&mut out, &self.message);
+            push_string(&mut out, &self.message);
         } else {
             out.push('[');
             for (i, error) in self.invalid.iter().enumerate() {
@@ -198,7 +199,7 @@ impl ValidationError {
     /// Sets the input to a text value (it is quoted as a JSON string).
     pub fn with_text_input(mut self, input: &str) -> ValidationError {
         let mut json = String::new();
-        push_json_string(&mut json, input);
+        push_string(&mut json, input);
         self.input = Some(json);
         self
     }
@@ -211,21 +212,21 @@ impl ValidationError {
 
     fn push_json(&self, out: &mut String) {
         out.push_str("{\"type\":");
-        push_json_string(out, &self.kind);
+        push_string(out, &self.kind);
         out.push_str(",\"loc\":[");
         for (i, part) in self.loc.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
             match part {
-                Loc::Name(name) => push_json_string(out, name),
+                Loc::Name(name) => push_string(out, name),
                 Loc::Index(n) => {
                     let _ = write!(out, "{n}");
                 }
             }
         }
         out.push_str("],\"msg\":");
-        push_json_string(out, &self.msg);
+        push_string(out, &self.msg);
         out.push_str(",\"input\":");
         out.push_str(self.input.as_deref().unwrap_or("null"));
         out.push('}');
@@ -244,25 +245,6 @@ impl fmt::Display for ValidationError {
         }
         write!(f, ": {}", self.msg)
     }
-}
-
-/// Appends `s` as a JSON string literal.
-pub(crate) fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Any error a handler returns with `?` (like `anyhow::Error`, without a dependency).

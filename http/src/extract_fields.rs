@@ -34,7 +34,7 @@ impl FieldValue {
         match self {
             FieldValue::Text(values) => {
                 let mut out = String::new();
-                crate::error::push_json_string(&mut out, values.last().map_or("", |s| s));
+                crate::json_string::push_string(&mut out, values.last().map_or("", |s| s));
                 out
             }
             FieldValue::Json(value) => value.to_string(),

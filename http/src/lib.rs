@@ -53,6 +53,7 @@ pub mod health;
 mod inbox;
 mod inline_future;
 mod inline_vec;
+mod json_string;
 #[cfg(feature = "json")]
 mod json_write;
 mod listen;
