@@ -30,6 +30,62 @@ pub(crate) fn write<T: Serialize + ?Sized>(
     }
 }
 
+/// `serialize_*` methods for number types, each handing the value to `$how`.
+macro_rules! numbers {
+    ($how:ident: $($method:ident($type:ty)),* $(,)?) => {
+        $(
+            fn $method(self, v: $type) -> Result<(), HandBack> {
+                self.$how(v)
+            }
+        )*
+    };
+}
+
+/// The compounds written as arrays (sequences, tuples, tuple structs and variants):
+/// elements after commas.
+macro_rules! array_compound {
+    ($($trait:ident::$method:ident),* $(,)?) => {
+        $(
+            impl ser::$trait for Compound<'_, '_> {
+                type Ok = ();
+                type Error = HandBack;
+                #[inline]
+                fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
+                    self.element(value)
+                }
+                #[inline]
+                fn end(self) -> Result<(), HandBack> {
+                    self.close()
+                }
+            }
+        )*
+    };
+}
+
+/// The compounds written as objects with named fields (structs and struct variants).
+macro_rules! object_compound {
+    ($($trait:ident),* $(,)?) => {
+        $(
+            impl ser::$trait for Compound<'_, '_> {
+                type Ok = ();
+                type Error = HandBack;
+                #[inline]
+                fn serialize_field<T: Serialize + ?Sized>(
+                    &mut self,
+                    key: &'static str,
+                    value: &T,
+                ) -> Result<(), HandBack> {
+                    self.member(key, value)
+                }
+                #[inline]
+                fn end(self) -> Result<(), HandBack> {
+                    self.close()
+                }
+            }
+        )*
+    };
+}
+
 /// The one error: "let serde_json write this value" (see the module's comment).
 #[derive(Debug)]
 struct HandBack;
@@ -100,42 +156,20 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), HandBack> {
-        self.number(v)
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), HandBack> {
-        self.number(v)
-    }
+    numbers!(number:
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128),
+        serialize_f32(f32),
+        serialize_f64(f64)
+    );
     fn serialize_char(self, v: char) -> Result<(), HandBack> {
         write_string(self.out, v.encode_utf8(&mut [0; 4]));
         Ok(())
@@ -295,57 +329,12 @@ impl Compound<'_, '_> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_, '_> {
-    type Ok = ();
-    type Error = HandBack;
-    #[inline]
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
-        self.element(value)
-    }
-    #[inline]
-    fn end(self) -> Result<(), HandBack> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = HandBack;
-    #[inline]
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
-        self.element(value)
-    }
-    #[inline]
-    fn end(self) -> Result<(), HandBack> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = HandBack;
-    #[inline]
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
-        self.element(value)
-    }
-    #[inline]
-    fn end(self) -> Result<(), HandBack> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = HandBack;
-    #[inline]
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HandBack> {
-        self.element(value)
-    }
-    #[inline]
-    fn end(self) -> Result<(), HandBack> {
-        self.close()
-    }
-}
+array_compound!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
@@ -366,39 +355,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = HandBack;
-    #[inline]
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), HandBack> {
-        self.member(key, value)
-    }
-    #[inline]
-    fn end(self) -> Result<(), HandBack> {
-        self.close()
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = HandBack;
-    #[inline]
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), HandBack> {
-        self.member(key, value)
-    }
-    #[inline]
-    fn end(self) -> Result<(), HandBack> {
-        self.close()
-    }
-}
+object_compound!(SerializeStruct, SerializeStructVariant);
 
 /// A map key. JSON's keys are strings: a string, a char or a unit variant's name is
 /// written as one, a bool or an integer in quotes; anything else (a float, whose
@@ -432,36 +389,18 @@ impl ser::Serializer for Key<'_, '_> {
             .extend_from_slice(if v { b"\"true\"" } else { b"\"false\"" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), HandBack> {
-        self.quoted(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), HandBack> {
-        self.quoted(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), HandBack> {
-        self.quoted(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), HandBack> {
-        self.quoted(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), HandBack> {
-        self.quoted(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), HandBack> {
-        self.quoted(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), HandBack> {
-        self.quoted(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), HandBack> {
-        self.quoted(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), HandBack> {
-        self.quoted(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), HandBack> {
-        self.quoted(v)
-    }
+    numbers!(quoted:
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128)
+    );
     fn serialize_f32(self, _v: f32) -> Result<(), HandBack> {
         Err(HandBack)
     }
