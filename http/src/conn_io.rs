@@ -199,23 +199,31 @@ impl ConnIo {
     /// Reads more bytes from the socket into the buffer, making room up to `max_buffer`
     /// bytes of unread data. `Ok(0)` means the peer closed.
     pub(crate) async fn read_more(&self, max_buffer: usize) -> io::Result<usize> {
+        self.make_room(max_buffer);
+        poll_fn(|cx| self.poll_read_more(cx)).await
+    }
+
+    /// Makes room in the read buffer (taking one if it has none) for up to
+    /// `max_buffer` bytes of unread data, before `poll_read_more`.
+    pub(crate) fn make_room(&self, max_buffer: usize) {
         self.input.borrow_mut().make_room(max_buffer);
-        poll_fn(|cx| {
-            let mut input = self.input.borrow_mut();
-            let end = input.end;
-            if end == input.bytes.len() {
-                return Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::OutOfMemory,
-                    "read buffer full",
-                )));
-            }
-            let result = self.stream.poll_read(cx, &mut input.bytes[end..]);
-            if let Poll::Ready(Ok(n)) = result {
-                input.end += n;
-            }
-            result
-        })
-        .await
+    }
+
+    /// Polls a read into the room after the buffered bytes (see `make_room`).
+    pub(crate) fn poll_read_more(&self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut input = self.input.borrow_mut();
+        let end = input.end;
+        if end == input.bytes.len() {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                "read buffer full",
+            )));
+        }
+        let result = self.stream.poll_read(cx, &mut input.bytes[end..]);
+        if let Poll::Ready(Ok(n)) = result {
+            input.end += n;
+        }
+        result
     }
 }
 
@@ -249,7 +257,7 @@ pub(crate) mod pool {
     use crate::request::RequestHead;
 
     /// Buffers kept per thread and kind: enough for the connections active at once.
-    const KEEP: usize = 64;
+    pub(crate) const KEEP: usize = 64;
     /// Output buffers that grew past this are freed rather than kept.
     const MAX_OUTPUT: usize = 16 * 1024;
     /// A fresh output buffer's capacity.

@@ -330,6 +330,8 @@ pub(crate) struct Shared {
     closed: Cell<u64>,
     /// When running out of descriptors was last reported (once a minute at most).
     out_of_descriptors_said: Cell<Option<Instant>>,
+    /// How many of this loop's connections are in their grace (see `conn.rs`).
+    pub(crate) in_grace: Cell<usize>,
 }
 
 impl Shared {
@@ -343,6 +345,7 @@ impl Shared {
             drain_waiter: RefCell::new(None),
             closed: Cell::new(0),
             out_of_descriptors_said: Cell::new(None),
+            in_grace: Cell::new(0),
         }
     }
 

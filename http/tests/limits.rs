@@ -144,6 +144,44 @@ fn idle_keep_alive_connections_are_closed_after_the_idle_timeout() {
 }
 
 #[test]
+fn a_keep_alive_timeout_shorter_than_the_grace_still_closes_the_connection() {
+    // The server keeps a connection's buffers for a short grace after each response
+    // (10 ms); a keep-alive timeout below it bounds the grace too.
+    let config = ServerConfig {
+        keep_alive_timeout: Duration::from_millis(2),
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, app);
+    let mut s = server.connect();
+    let first = exchange(&s, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(first.status, 200);
+    let started = Instant::now();
+    assert_eq!(read_to_close(&mut s), "");
+    // The connect's read timeout is 10 s: a grace that never ended would fail here.
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_connection_answered_just_before_shutdown_lets_the_server_stop() {
+    // Its grace does not hold the drain up: the server stops, and the connection is
+    // closed, not left waiting for its keep-alive timeout (5 s by default).
+    let server = serve(app);
+    let mut s = server.connect();
+    assert_eq!(
+        exchange(&s, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").status,
+        200
+    );
+    let started = Instant::now();
+    server.stop().unwrap();
+    assert_eq!(read_to_close(&mut s), "");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn each_request_restarts_the_idle_timeout() {
     let config = ServerConfig {
         keep_alive_timeout: Duration::from_millis(400),
