@@ -6,9 +6,9 @@
 //! response being written); waiting for the next request needs a few dozen bytes. So
 //! the connection loop waits in its own small future and runs the serving part as a
 //! `Pooled` future: its block is taken from the thread's pool when bytes arrive and
-//! given back when the connection goes idle again (nginx does the same with its
-//! buffers). Busy connections reuse blocks without calling the allocator; idle ones
-//! hold none.
+//! given back when the connection goes idle again, a short grace after its last
+//! response (see `conn.rs: GRACE`; nginx does the same with its buffers, at once).
+//! Busy connections reuse blocks without calling the allocator; idle ones hold none.
 
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::cell::RefCell;
