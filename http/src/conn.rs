@@ -191,7 +191,11 @@ async fn serve_requests(
                         None => Incoming::Idle,
                     }
                 } else {
-                    Incoming::Idle // enough connections are in their grace already
+                    // Enough connections are in their grace already: idle at once, the
+                    // timer set as a grace that ended now (the keep-alive timeout counts
+                    // from a grace before its deadline).
+                    idle.as_mut().reset_after(grace);
+                    Incoming::Idle
                 }
             }
             // Part of a head: wait for the rest.

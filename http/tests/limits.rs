@@ -162,6 +162,35 @@ fn a_keep_alive_timeout_shorter_than_the_grace_still_closes_the_connection() {
 }
 
 #[test]
+fn connections_past_the_grace_limit_still_close_after_the_keep_alive_timeout() {
+    // 80 connections answered at once: the server keeps 64 in their grace, and the
+    // others go idle at once. Every one is closed after the keep-alive timeout, none
+    // left until its header timeout (10 s, the read timeout of these sockets).
+    let config = ServerConfig {
+        keep_alive_timeout: Duration::from_millis(300),
+        ..ServerConfig::default()
+    };
+    let server = serve_with(config, app);
+    let mut conns: Vec<_> = (0..80).map(|_| server.connect()).collect();
+    for s in &mut conns {
+        s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    }
+    for s in &conns {
+        let reply = read_response(&mut BufReader::new(s.try_clone().unwrap()), false);
+        assert_eq!(reply.expect("a response").status, 200);
+    }
+    let started = Instant::now();
+    for s in &mut conns {
+        assert_eq!(read_to_close(s), "");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn a_connection_answered_just_before_shutdown_lets_the_server_stop() {
     // Its grace does not hold the drain up: the server stops, and the connection is
     // closed, not left waiting for its keep-alive timeout (5 s by default).
