@@ -84,17 +84,18 @@ pub(crate) fn serve_connection(io: Rc<ConnIo>, slot: SlotGuard) -> impl Future<O
     async move {
         let shared = &*slot.shared;
         // The connection's one timer. Before the first request it is the header
-        // timeout, running from the accept; while it serves, the grace, pushed back
-        // once per request; then the keep-alive timeout.
+        // timeout, running from the accept; while it serves, the grace's periods
+        // (`GracePeriod`); then the keep-alive timeout, set by `serve_requests` as
+        // it goes idle.
         let mut idle = pin!(sleep(shared.config.header_read_timeout));
         let mut first = true;
-        // Set when a busy spell ends: its grace set the keep-alive deadline.
-        let mut armed_after_grace = false;
+        // Set when a busy spell ends: it set the keep-alive deadline.
+        let mut keep_alive_set = false;
         loop {
             // Waits for bytes with nothing held (a new connection too, so a burst of
             // connects that have sent nothing yet costs no buffers): close on the
             // timer or on shutdown. The first wait's timer is already set.
-            let mut armed = first || std::mem::take(&mut armed_after_grace);
+            let mut armed = first || std::mem::take(&mut keep_alive_set);
             let read = poll_fn(|cx| poll_idle(&io, &slot, idle.as_mut(), &mut armed, cx));
             match read.await {
                 Some(Ok(n)) if n > 0 => {}
@@ -111,14 +112,7 @@ pub(crate) fn serve_connection(io: Rc<ConnIo>, slot: SlotGuard) -> impl Future<O
                 future: Pooled::new(|| serve_requests(&io, shared, idle.as_mut(), accepted_at)),
             };
             match serving.await {
-                Served::Idle => {
-                    // A period of the grace passed without a request: the keep-alive
-                    // timeout counts from the period's start, at most a grace after the
-                    // last response.
-                    let last = idle.deadline() - grace(shared);
-                    idle.as_mut().reset(last + shared.config.keep_alive_timeout);
-                    armed_after_grace = true;
-                }
+                Served::Idle => keep_alive_set = true,
                 Served::Closed => return,
                 #[cfg(feature = "ws")]
                 Served::Upgraded(upgrade) => return upgrade(io).await,
@@ -145,17 +139,15 @@ pub(crate) async fn serve_tls_connection(
 }
 
 /// Answers requests while bytes are buffered and, once everything is answered and
-/// written, for `GRACE` more (see `poll_grace`), until the connection goes idle or
-/// closes; `idle` is the connection's timer (the grace's while this
-/// runs); `accepted_at`: this is a new connection's first request, whose head timeout
-/// runs from then.
+/// written, for `GRACE` more (see `poll_grace`), until the connection goes idle (its
+/// timer, `idle`, then set to the keep-alive timeout) or closes; `accepted_at`: this
+/// is a new connection's first request, whose head timeout runs from then.
 async fn serve_requests(
     io: &Rc<ConnIo>,
     shared: &Shared,
     mut idle: Pin<&mut Sleep>,
     mut accepted_at: Option<Instant>,
 ) -> Served {
-    let max_buffer = shared.config.max_header_bytes + 4096;
     let grace = grace(shared);
     let mut period = GracePeriod::default();
     // Taken from the thread's pool now that bytes are here, given back when the
@@ -183,18 +175,23 @@ async fn serve_requests(
                 if !out.is_empty() && flush(io, shared, out).await.is_err() {
                     Incoming::Close
                 } else if let Some(_seat) = GraceSeat::take(&shared.in_grace) {
-                    io.make_room(max_buffer);
+                    io.make_room(max_read_buffer(shared));
                     let read = poll_fn(|cx| poll_grace(io, idle.as_mut(), grace, &mut period, cx));
                     match read.await {
                         Some(Ok(n)) if n > 0 => continue,
                         Some(_) => Incoming::Close,
-                        None => Incoming::Idle,
+                        None => {
+                            // A period passed without a request: the keep-alive timeout
+                            // counts from its start, at most a grace after the last
+                            // response.
+                            let last = idle.deadline() - grace;
+                            idle.as_mut().reset(last + shared.config.keep_alive_timeout);
+                            Incoming::Idle
+                        }
                     }
                 } else {
-                    // Enough connections are in their grace already: idle at once, the
-                    // timer set as a grace that ended now (the keep-alive timeout counts
-                    // from a grace before its deadline).
-                    idle.as_mut().reset_after(grace);
+                    // Enough connections are in their grace already: idle at once.
+                    idle.as_mut().reset_after(shared.config.keep_alive_timeout);
                     Incoming::Idle
                 }
             }
@@ -351,7 +348,7 @@ async fn rest_of_head(
     out: &mut Vec<u8>,
 ) -> Incoming {
     let config = &shared.config;
-    let max_buffer = config.max_header_bytes + 4096;
+    let max_buffer = max_read_buffer(shared);
     // Read from the clock only if the loop has to wait in the middle of a head (a head
     // that arrives in one read costs no clock read).
     let mut first_byte_at: Option<Instant> = started;
@@ -444,6 +441,12 @@ impl Drop for GraceSeat<'_> {
     fn drop(&mut self) {
         self.0.set(self.0.get() - 1);
     }
+}
+
+/// The most unread bytes a connection's read buffer grows to: a whole head at the
+/// limit, and some.
+fn max_read_buffer(shared: &Shared) -> usize {
+    shared.config.max_header_bytes + 4096
 }
 
 /// The grace, but never longer than the keep-alive timeout.
