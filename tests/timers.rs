@@ -137,6 +137,41 @@ fn timeout_cancels_its_future() {
     assert_eq!(rt.stats().tasks_alive, 0);
 }
 
+/// The loop parks with its kernel timer set for the earliest deadline it knows; a
+/// sooner timer made while it was parked (here after a wake from another thread) must
+/// set it again, and a cancelled timer must not end a later one early.
+#[test]
+fn a_sooner_timer_made_after_a_park_fires_on_time() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let long = simmer::spawn(sleep(Duration::from_secs(30)));
+        // Parks with only the 30 s timer pending until the pool thread wakes the loop.
+        simmer::offload(|| std::thread::sleep(Duration::from_millis(5)))
+            .await
+            .unwrap();
+        let start = Instant::now();
+        sleep(Duration::from_millis(20)).await;
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(20), "early: {waited:?}");
+        assert!(
+            waited < Duration::from_secs(5),
+            "the 20 ms sleep waited for the 30 s timer: {waited:?}"
+        );
+
+        // A 10 ms timer the loop parks for, cancelled while parked: the wait it ends
+        // early must not end the 50 ms sleep early, and must not stop it firing.
+        let soon = simmer::spawn(sleep(Duration::from_millis(10)));
+        simmer::offload(|| std::thread::sleep(Duration::from_millis(2)))
+            .await
+            .unwrap();
+        soon.abort();
+        let start = Instant::now();
+        sleep(Duration::from_millis(50)).await;
+        assert!(start.elapsed() >= Duration::from_millis(50));
+        long.abort();
+    });
+}
+
 #[test]
 fn dropped_sleeps_do_not_fire() {
     let rt = Runtime::new().unwrap();
