@@ -3,7 +3,7 @@
 //! A `turn` waits in `epoll_wait` (edge-triggered) until an event or the next timer,
 //! records the readiness of every event in its registration, wakes the task waiting for
 //! that direction, then fires expired timers. On Linux the next timer is a timerfd in
-//! the same epoll set ([`wake_timer`](crate::time::wake_timer)), so a wait needs no
+//! the same epoll set (`time/wake_timer.rs`), so a wait needs no
 //! timeout of its own; elsewhere the wait's timeout is the time until the next timer.
 
 use std::cell::{Cell, RefCell};
