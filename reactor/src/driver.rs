@@ -1,10 +1,8 @@
 //! The reactor's core: one `mio::Poll`, the registrations' readiness, and the timers.
 //!
-//! A `turn` waits in `epoll_wait` (edge-triggered) until an event or the next timer,
-//! records the readiness of every event in its registration, wakes the task waiting for
-//! that direction, then fires expired timers. On Linux the next timer is a timerfd in
-//! the same epoll set (`time/wake_timer.rs`), so a wait needs no
-//! timeout of its own; elsewhere the wait's timeout is the time until the next timer.
+//! A `turn` waits in `epoll_wait` (edge-triggered) for at most the time until the next
+//! timer, records the readiness of every event in its registration, wakes the task
+//! waiting for that direction, then fires expired timers.
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -18,17 +16,10 @@ use simmer_executor::{report, Park, Unpark, WakeSource};
 use slab::Slab;
 
 use crate::io::{Readiness, ScheduledIo};
-#[cfg(target_os = "linux")]
-use crate::time::wake_timer::WakeTimer;
 use crate::time::TimerQueue;
 
 /// Token of the waker that ends a park from another thread.
 const UNPARK_TOKEN: Token = Token(usize::MAX);
-/// Token of the timerfd that ends a park when the next timer is due.
-#[cfg(target_os = "linux")]
-const WAKE_TIMER_TOKEN: Token = Token(usize::MAX - 1);
-/// Tokens from here up are the reactor's own (the two above), not registrations.
-const OWN_TOKENS: usize = usize::MAX - 1;
 
 /// The reactor: create one per runtime, give [`Reactor::park`] to the executor, and
 /// [`Handle::enter`] it on the loop thread so I/O types and timers can find it.
@@ -50,10 +41,6 @@ pub(crate) struct Inner {
     pub(crate) sources: RefCell<Slab<Rc<ScheduledIo>>>,
     pub(crate) timers: RefCell<TimerQueue>,
     unparker: Arc<MioUnpark>,
-    /// The kernel timer set for the next deadline (Linux); without it, a wait's
-    /// timeout is the time until that deadline.
-    #[cfg(target_os = "linux")]
-    wake_timer: WakeTimer,
     /// Wakers collected during a turn, woken after the borrows above are released.
     to_wake: RefCell<Vec<Waker>>,
     /// When the last turn's wait ended, if it read the clock (it does whenever a timer
@@ -72,9 +59,6 @@ impl Reactor {
         let poll = Poll::new().map_err(|e| with_context(e, "creating the epoll instance"))?;
         let waker = mio::Waker::new(poll.registry(), UNPARK_TOKEN)
             .map_err(|e| with_context(e, "creating the reactor's eventfd waker"))?;
-        #[cfg(target_os = "linux")]
-        let wake_timer = WakeTimer::new(poll.registry(), WAKE_TIMER_TOKEN)
-            .map_err(|e| with_context(e, "creating the reactor's timerfd"))?;
         Ok(Reactor {
             handle: Handle {
                 inner: Rc::new(Inner {
@@ -83,8 +67,6 @@ impl Reactor {
                     sources: RefCell::new(Slab::new()),
                     timers: RefCell::new(TimerQueue::new()),
                     unparker: Arc::new(MioUnpark(waker)),
-                    #[cfg(target_os = "linux")]
-                    wake_timer,
                     to_wake: RefCell::new(Vec::new()),
                     woke_at: Cell::new(None),
                 }),
@@ -180,7 +162,10 @@ impl Inner {
         let timeout = match next_timer {
             // A non-blocking check stays one: no clock read needed to shorten it.
             Some(_) if timeout == Some(Duration::ZERO) => timeout,
-            Some(deadline) => self.wait_until(deadline, timeout),
+            Some(deadline) => {
+                let until_timer = deadline.saturating_duration_since(Instant::now());
+                Some(timeout.map_or(until_timer, |t| t.min(until_timer)))
+            }
             None => timeout,
         };
         // A non-blocking check with nothing registered has nothing to collect: skip the
@@ -203,20 +188,6 @@ impl Inner {
         Ok(())
     }
 
-    /// How long `epoll_wait` itself may block in a wait that must end by `deadline`
-    /// (and after `timeout`, if one is given).
-    fn wait_until(&self, deadline: Instant, timeout: Option<Duration>) -> Option<Duration> {
-        let now = Instant::now();
-        let until_timer = deadline.saturating_duration_since(now);
-        // The timerfd ends the wait at the deadline (see time/wake_timer.rs). Setting it
-        // fails only on arguments it cannot be given; the timeout below still works then.
-        #[cfg(target_os = "linux")]
-        if !until_timer.is_zero() && self.wake_timer.arm_by(deadline, now).is_ok() {
-            return timeout;
-        }
-        Some(timeout.map_or(until_timer, |t| t.min(until_timer)))
-    }
-
     fn poll_events(&self, timeout: Option<Duration>) -> io::Result<()> {
         let mut events = self.events.borrow_mut();
         match self.poll.borrow_mut().poll(&mut events, timeout) {
@@ -228,8 +199,8 @@ impl Inner {
         let sources = self.sources.borrow();
         let mut delivered = 0;
         for event in events.iter() {
-            if event.token().0 >= OWN_TOKENS {
-                continue; // the unpark eventfd or the timerfd: the turn's end is their job
+            if event.token() == UNPARK_TOKEN {
+                continue;
             }
             let Some(io) = sources.get(event.token().0) else {
                 continue; // deregistered while the event was in flight

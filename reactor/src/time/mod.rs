@@ -6,8 +6,6 @@ mod queue;
 mod readable;
 mod sleep;
 mod timeout;
-#[cfg(target_os = "linux")]
-pub(crate) mod wake_timer;
 
 pub use interval::{interval, interval_at, Interval};
 pub use queue::{TimerKey, TimerQueue};
